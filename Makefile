@@ -1,0 +1,66 @@
+# dclm: two commands do all the set-up on a fresh machine.
+#   make book   build the website into _build/html, executing every chapter on the tiny profile
+#   make test   lint, unit + experiment + notebook-sync tests, the book build, the site checks
+# Both create .venv and install the pinned stack (requirements/lock.txt) when it is missing.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PIP    := $(BIN)/python -m pip
+
+# One run cache for tests, chapters and the CLI: CI executes each tiny experiment once.
+export DCLM_RUN_CACHE := $(CURDIR)/_build/runs
+export DCLM_PROFILE ?= tiny
+# Nothing may load from the Hugging Face hub by accident: fail fast instead.
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export PYTHONHASHSEED := 0
+
+.PHONY: book test install lint unit experiments site notebooks lock clean
+
+test:
+	@bash scripts/test.sh
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements/lock.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@# torch first, from the CPU wheel the lock names; a looser spec would fetch a CUDA build.
+	$(PIP) install -q -c requirements/lock.txt torch==2.13.0
+	$(PIP) install -q -c requirements/lock.txt -e ".[dev]"
+	$(PIP) check
+	@touch $@
+
+lint: $(STAMP)
+	$(BIN)/ruff check dclm tests scripts book/_ext
+
+unit: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/pytest -q tests/unit tests/notebooks
+
+experiments: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/pytest -q tests/experiments
+
+# Pages are static: no progress bars, widgets give way to their figures (dclm.env.in_book_build).
+book: $(STAMP)
+	DCLM_BOOK_BUILD=1 TQDM_DISABLE=1 PATH="$(CURDIR)/$(BIN):$$PATH" \
+		$(BIN)/jupyter-book build . -W -n --keep-going
+	@test -f _build/html/index.html
+
+site: $(STAMP)
+	$(BIN)/pytest -q tests/site
+
+# Regenerate notebooks/ from book/ (the chapters' Colab install cells follow _config.yml).
+notebooks: $(STAMP)
+	$(BIN)/python scripts/notebooks.py write
+
+# Re-resolve the whole stack and rewrite the lock and environment.yml from it.
+lock:
+	rm -rf /tmp/dclm-lock && $(PYTHON) -m venv /tmp/dclm-lock
+	/tmp/dclm-lock/bin/pip install -q torch==2.13.0
+	/tmp/dclm-lock/bin/pip install -q -e ".[dev]"
+	/tmp/dclm-lock/bin/pip check
+	/tmp/dclm-lock/bin/python scripts/lock.py /tmp/dclm-lock
+
+clean:
+	rm -rf _build

@@ -1,0 +1,3 @@
+from dclm.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Causal estimation with known-truth simulations: regression, IV, deconfounding."""

@@ -1,0 +1,93 @@
+"""Simulated data with known causal truth.
+
+Chapter 1's listings: short rental titles T whose marker word ("affordable") is more common
+when the confounder C (standardised nightly price) is low, with bookings
+``y = g(T) + h(C) + noise``. Because we write g and h ourselves, the marker's causal effect
+is known (zero by default) and every estimator can be checked against it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+PLACES = ("studio", "loft", "apartment", "cottage", "room", "flat")
+AREAS = ("the old town", "the harbour", "the station", "the park", "the university", "the market")
+STYLES = ("Cozy", "Bright", "Quiet", "Modern", "Charming", "Spacious")
+AMENITIES = ("wifi", "a balcony", "parking", "a garden", "a fireplace")
+
+# Bookings per month, the outcome's units; the baseline keeps simulated bookings positive-looking.
+BASELINE_BOOKINGS = 10.0
+# Bookings gained per listed amenity: the part of g(T) that is not the marker.
+AMENITY_EFFECT = 0.5
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def has_marker(texts: pd.Series | list[str], marker: str = "affordable") -> np.ndarray:
+    """1 where a text contains ``marker`` as a whole word (case-insensitive), else 0."""
+    pattern = re.compile(rf"\b{re.escape(marker)}\b", re.IGNORECASE)
+    return np.fromiter((bool(pattern.search(t)) for t in texts), dtype=np.int64, count=len(texts))
+
+
+def simulate_listings(
+    n: int,
+    rng: np.random.Generator,
+    confounding: float = 1.0,
+    marker_effect: float = 0.0,
+    price_effect: float = 2.0,
+    noise_sd: float = 2.0,
+    marker: str = "affordable",
+) -> pd.DataFrame:
+    """Rental listings whose marker word is confounded by price.
+
+    Returns a DataFrame with one row per listing:
+
+    - ``text``: the title T, e.g. "Cozy studio near the park, affordable, with wifi";
+    - ``marker``: 1 if the title contains ``marker`` (read from the text);
+    - ``confounder``: C, the standardised nightly price (mean 0, sd 1; higher = pricier);
+    - ``amenities``: number of amenities the title lists;
+    - ``quality``: g(T) = ``AMENITY_EFFECT``·amenities + ``marker_effect``·marker;
+    - ``outcome``: y = ``BASELINE_BOOKINGS`` + g(T) − ``price_effect``·C + noise, in bookings
+      per month.
+
+    ``confounding`` is how strongly a low price makes hosts write ``marker``: the log-odds of
+    the marker fall by ``confounding`` per standard deviation of price (0 makes the marker
+    independent of price, so naive and adjusted estimates agree). ``marker_effect`` is the
+    marker's true causal effect on bookings. Introduced in chapter 1.
+    """
+    if n < 10:
+        raise ValueError(f"n must be at least 10, got {n}")
+    if noise_sd < 0:
+        raise ValueError(f"noise_sd must be non-negative, got {noise_sd}")
+    price = rng.standard_normal(n)
+    wants_marker = rng.random(n) < _sigmoid(-0.5 - confounding * price)
+    n_amenities = rng.binomial(len(AMENITIES), 0.4, size=n)
+    styles = rng.choice(STYLES, size=n)
+    places = rng.choice(PLACES, size=n)
+    areas = rng.choice(AREAS, size=n)
+    texts = []
+    for i in range(n):
+        title = f"{styles[i]} {places[i]} near {areas[i]}"
+        if wants_marker[i]:
+            title += f", {marker}"
+        if n_amenities[i]:
+            chosen = rng.choice(AMENITIES, size=n_amenities[i], replace=False)
+            title += " with " + (", ".join(chosen[:-1]) + " and " + chosen[-1] if len(chosen) > 1 else chosen[0])
+        texts.append(title)
+    text = pd.Series(texts, name="text")
+    marker_flag = has_marker(text, marker)
+    quality = AMENITY_EFFECT * n_amenities + marker_effect * marker_flag
+    outcome = BASELINE_BOOKINGS + quality - price_effect * price + noise_sd * rng.standard_normal(n)
+    return pd.DataFrame({
+        "text": text,
+        "marker": marker_flag,
+        "confounder": price,
+        "amenities": n_amenities,
+        "quality": quality,
+        "outcome": outcome,
+    })

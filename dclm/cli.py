@@ -1,0 +1,108 @@
+"""``dclm`` on the command line.
+
+    dclm run <experiment> --profile P --seed S --out DIR [--set key=value ...] [--no-cache]
+    dclm run --list
+    dclm env
+
+``run`` writes ``DIR/metrics.json`` (the envelope of design.md section 3, written atomically)
+and the experiment's figures as PNG. Bad input exits with status 2 and one line saying what
+is valid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from dclm import cache, env
+from dclm.config import ConfigError
+from dclm.experiments import EXPERIMENTS, UnknownExperimentError
+from dclm.experiments import run as run_experiment
+from dclm.profiles import PROFILES, ProfileError
+
+
+class CLIError(Exception):
+    """Bad command-line input; the message is the one line the user sees."""
+
+
+def _parse_sets(pairs: list[str]) -> dict[str, str]:
+    overrides = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise CLIError(f"--set expects key=value (e.g. --set n=1000), got {pair!r}")
+        overrides[key.strip()] = value.strip()
+    return overrides
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dclm", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run one experiment and write DIR/metrics.json")
+    run.add_argument("experiment", nargs="?", help=f"one of: {', '.join(EXPERIMENTS)}")
+    run.add_argument("--list", action="store_true", help="list the experiments and exit")
+    run.add_argument("--profile", default=None,
+                     help=f"one of: {', '.join(PROFILES)} (default: $DCLM_PROFILE or tiny)")
+    run.add_argument("--seed", type=int, default=0, help="what it seeds: see `dclm run --list`")
+    run.add_argument("--out", type=Path, default=None, help="output folder (default: runs/<experiment>)")
+    run.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a config value; dotted keys reach nested values")
+    run.add_argument("--no-cache", action="store_true", help="recompute even if the run cache has it")
+
+    commands.add_parser("env", help="print versions, device and profile")
+    return parser
+
+
+def _cmd_list() -> int:
+    from dclm.experiments import get_module
+
+    for name, summary in EXPERIMENTS.items():
+        print(f"{name:14s} {summary}")
+        print(f"{'':14s} --seed {get_module(name).SEED_DOC}")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    if args.list:
+        return _cmd_list()
+    if not args.experiment:
+        raise CLIError(f"name an experiment to run; valid experiments: {', '.join(EXPERIMENTS)}")
+    if args.seed < 0:
+        raise CLIError(f"--seed must be a non-negative integer, got {args.seed}")
+    overrides = _parse_sets(args.sets)
+    result = run_experiment(args.experiment, profile=args.profile, seed=args.seed,
+                            overrides=overrides, use_cache=not args.no_cache)
+    out = args.out if args.out is not None else Path("runs") / args.experiment
+    out.mkdir(parents=True, exist_ok=True)
+    for name, figure in result.figures().items():
+        tmp = out / f".{name}.png.tmp"
+        figure.savefig(tmp, format="png", bbox_inches="tight")
+        tmp.replace(out / f"{name}.png")
+    cache.write_json_atomic(out / "metrics.json", result.envelope())
+    origin = "from the run cache" if result.from_cache else f"in {result.wall_s:.1f} s"
+    print(f"{args.experiment} ({result.profile}, seed {result.seed}) {origin}: {out / 'metrics.json'}")
+    print(json.dumps(result.metrics, indent=2))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "run":
+            return _cmd_run(args)
+        if args.command == "env":
+            print(json.dumps(env.report(), indent=2))
+            return 0
+    except (CLIError, UnknownExperimentError, ProfileError, ConfigError) as err:
+        print(f"dclm: error: {err}", file=sys.stderr)
+        return 2
+    parser.error(f"unknown command {args.command!r}")
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

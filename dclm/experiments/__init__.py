@@ -1,0 +1,125 @@
+"""The experiments: one module each, used by its chapter, its tests and ``dclm run``.
+
+Every module defines
+
+- ``Config``: a dataclass with every knob, including ``seed``;
+- ``SEED_DOC``: what the seed seeds;
+- ``config_for(profile, seed) -> Config``: the sizes a profile asks for;
+- ``run(cfg) -> dict``: ``{"metrics": {...}, "data": {...}}``, JSON-ready; metrics are the
+  public contract of the CLI, data feeds the figures;
+- ``figures(result) -> dict[str, Figure]``: the figures the chapter shows and the CLI saves.
+
+Call them through :func:`run` below, which resolves the config and goes through the run cache.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from dclm import cache, env
+from dclm.config import apply_overrides, to_dict
+from dclm.profiles import get_profile
+
+EXPERIMENTS: dict[str, str] = {
+    "confounding": "Chapter 1: a confounded text feature; naive vs adjusted regression and dowhy",
+}
+
+
+class UnknownExperimentError(ValueError):
+    """An experiment name that is not in the registry."""
+
+
+def get_module(name: str) -> ModuleType:
+    """The module of experiment ``name``; unknown names list the valid ones."""
+    if name not in EXPERIMENTS:
+        raise UnknownExperimentError(
+            f"unknown experiment {name!r}; valid experiments: {', '.join(EXPERIMENTS)}"
+        )
+    return importlib.import_module(f"dclm.experiments.{name}")
+
+
+@dataclass
+class Result:
+    """One experiment run: its resolved config, metrics and the data behind its figures."""
+
+    experiment: str
+    profile: str
+    seed: int
+    config: dict[str, Any]
+    metrics: dict[str, Any]
+    data: dict[str, Any]
+    wall_s: float
+    device: str
+    versions: dict[str, str]
+    seed_doc: str
+    world_size: int = 1
+    from_cache: bool = field(default=False, compare=False)
+
+    def envelope(self) -> dict[str, Any]:
+        """The ``metrics.json`` envelope of design.md section 3."""
+        return {
+            "experiment": self.experiment,
+            "profile": self.profile,
+            "seed": self.seed,
+            "seed_doc": self.seed_doc,
+            "device": self.device,
+            "world_size": self.world_size,
+            "versions": self.versions,
+            "config": self.config,
+            "wall_s": self.wall_s,
+            "metrics": self.metrics,
+        }
+
+    def figures(self) -> dict[str, Any]:
+        """The experiment's figures, drawn from this result."""
+        return get_module(self.experiment).figures(self)
+
+
+def resolve_config(name: str, profile: str | None = None, seed: int = 0,
+                   overrides: dict[str, str] | None = None):
+    """The config a run would use: the profile's sizes, the seed, then ``--set`` overrides."""
+    module = get_module(name)
+    prof = get_profile(profile)
+    cfg = module.config_for(prof, seed)
+    return prof, apply_overrides(cfg, overrides)
+
+
+def run(name: str, profile: str | None = None, seed: int = 0,
+        overrides: dict[str, str] | None = None, use_cache: bool = True) -> Result:
+    """Run experiment ``name`` (or fetch it from the run cache) and return its Result.
+
+    ``profile=None`` reads ``$DCLM_PROFILE`` (default ``tiny``). ``overrides`` are dotted
+    config keys with string values, as given to ``dclm run --set``.
+    """
+    module = get_module(name)
+    prof, cfg = resolve_config(name, profile, seed, overrides)
+    config = to_dict(cfg)
+    key = cache.run_key(name, config)
+    if use_cache:
+        entry = cache.load(name, key)
+        if entry is not None:
+            return Result(**entry, from_cache=True)
+    env.seed_everything(cfg.seed)
+    start = time.perf_counter()
+    output = module.run(cfg)
+    result = Result(
+        experiment=name,
+        profile=prof.name,
+        seed=cfg.seed,
+        config=config,
+        metrics=output["metrics"],
+        data=output.get("data", {}),
+        wall_s=round(time.perf_counter() - start, 3),
+        device=env.device(prof.device) if getattr(module, "USES_DEVICE", False) else "cpu",
+        versions=env.versions(),
+        seed_doc=module.SEED_DOC,
+        world_size=output.get("world_size", 1),
+    )
+    if use_cache:
+        entry = {k: v for k, v in result.__dict__.items() if k != "from_cache"}
+        cache.store(name, key, entry)
+    return result

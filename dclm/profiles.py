@@ -1,0 +1,91 @@
+"""Run profiles: how big each experiment is on which hardware.
+
+A profile changes sizes and model ids, never code paths. ``tiny`` runs on a laptop CPU in
+minutes and is what CI and the website build use; ``colab`` fits one T4-class GPU (at most
+14 GB of VRAM, at most 30 minutes a chapter); ``paper`` follows the paper's protocol on a large
+GPU. ``DCLM_PROFILE`` picks the default. Introduced in the setup chapter.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+
+PROFILE_ENV_VAR = "DCLM_PROFILE"
+DEFAULT_PROFILE = "tiny"
+
+
+class ProfileError(ValueError):
+    """An unknown profile name or profile field."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Sizes and model ids shared by every experiment.
+
+    Each experiment reads the fields it needs when it builds its config
+    (``dclm.experiments.<name>.config_for``), so changing a profile never changes logic.
+    """
+
+    name: str
+    description: str
+    # The device experiments ask for; ``dclm.env.device`` falls back to CPU when it is absent.
+    device: str
+    # Rows in one simulated data set (chapters 1 and 2).
+    simulation_n: int
+    # Rows per point of a parameter sweep; sweeps repeat the simulation many times.
+    sweep_n: int
+    # Repetitions per point of a Monte Carlo study.
+    monte_carlo_reps: int
+
+    def replace(self, **changes) -> Profile:
+        """A copy with some fields changed; an unknown field is a ``ProfileError``."""
+        valid = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(changes) - valid)
+        if unknown:
+            raise ProfileError(
+                f"unknown profile field(s) {', '.join(unknown)}; valid fields: {', '.join(sorted(valid))}"
+            )
+        return dataclasses.replace(self, **changes)
+
+
+PROFILES: dict[str, Profile] = {
+    "tiny": Profile(
+        name="tiny",
+        description="CPU, minutes; the default, used by CI and the website build",
+        device="cpu",
+        simulation_n=5_000,
+        sweep_n=2_000,
+        monte_carlo_reps=200,
+    ),
+    "colab": Profile(
+        name="colab",
+        description="one T4-class GPU (<= 14 GB VRAM), <= 30 minutes a chapter",
+        device="cuda",
+        simulation_n=100_000,
+        sweep_n=20_000,
+        monte_carlo_reps=1_000,
+    ),
+    "paper": Profile(
+        name="paper",
+        description="the paper's protocol on a large GPU",
+        device="cuda",
+        simulation_n=1_000_000,
+        sweep_n=100_000,
+        monte_carlo_reps=2_000,
+    ),
+}
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """The profile called ``name``; ``None`` means ``$DCLM_PROFILE``, else ``tiny``."""
+    if name is None:
+        name = os.environ.get(PROFILE_ENV_VAR) or DEFAULT_PROFILE
+    try:
+        return PROFILES[name]
+    except KeyError:
+        source = f" (from ${PROFILE_ENV_VAR})" if os.environ.get(PROFILE_ENV_VAR) == name else ""
+        raise ProfileError(
+            f"unknown profile {name!r}{source}; valid profiles: {', '.join(PROFILES)}"
+        ) from None

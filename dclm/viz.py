@@ -1,0 +1,115 @@
+"""One figure style for the whole book: a fixed, colour-blind-safe colour per method and model.
+
+Every chapter draws through these functions so "naive" is the same orange on every page.
+Styles are applied per figure (``plt.rc_context``), never globally at import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch
+
+# Okabe & Ito (2008) palette: distinguishable with the common colour-vision deficiencies.
+OKABE_ITO = {
+    "black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
+    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7",
+    "grey": "#999999",
+}
+
+COLORS: dict[str, str] = {
+    # estimators and reward models
+    "naive": OKABE_ITO["orange"],
+    "feature": OKABE_ITO["purple"],
+    "adjusted": OKABE_ITO["blue"],
+    "iv": OKABE_ITO["blue"],
+    "invariant": OKABE_ITO["green"],
+    "oracle": OKABE_ITO["black"],
+    "truth": OKABE_ITO["grey"],
+    # policies
+    "base": OKABE_ITO["grey"],
+    "sft": OKABE_ITO["sky"],
+    "dpo": OKABE_ITO["vermillion"],
+    "dpo_deconfounded": OKABE_ITO["blue"],
+}
+
+STYLE = {
+    "figure.dpi": 110,
+    "savefig.dpi": 110,
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "legend.frameon": False,
+}
+
+
+def color(name: str) -> str:
+    """The book's colour for a method or model; unknown names are a ``KeyError`` listing valid ones."""
+    try:
+        return COLORS[name]
+    except KeyError:
+        raise KeyError(f"no colour for {name!r}; known: {', '.join(COLORS)}") from None
+
+
+def estimate_sweep(x: Sequence[float], series: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+                   truth: float | None, xlabel: str, ylabel: str, title: str) -> Figure:
+    """Estimates with 95% error bars against a swept parameter, one colour per method."""
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(6.4, 3.8))
+        offsets = np.linspace(-0.03, 0.03, len(series)) * (max(x) - min(x) if len(x) > 1 else 1)
+        for (name, (values, ses)), dx in zip(series.items(), offsets, strict=True):
+            ax.errorbar(np.asarray(x) + dx, values, yerr=1.96 * np.asarray(ses), marker="o",
+                        capsize=3, color=color(name), label=name)
+        if truth is not None:
+            ax.axhline(truth, color=color("truth"), linestyle="--", label=f"true effect ({truth:g})")
+        ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+        ax.legend()
+        fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def scatter_by_group(x: Sequence[float], y: Sequence[float], group: Sequence[int],
+                     labels: Mapping[int, str], xlabel: str, ylabel: str, title: str) -> Figure:
+    """A scatter plot coloured by a binary group (1 in the 'naive' colour, 0 in grey)."""
+    x, y, group = np.asarray(x), np.asarray(y), np.asarray(group)
+    palette = {1: color("naive"), 0: color("truth")}
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(6.4, 3.8))
+        for value in (0, 1):
+            mask = group == value
+            ax.scatter(x[mask], y[mask], s=10, alpha=0.6, color=palette[value], label=labels[value])
+        ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+        ax.legend()
+        fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def draw_dag(nodes: Mapping[str, tuple[float, float]], edges: Sequence[tuple[str, str]],
+             dashed: Sequence[tuple[str, str]] = (), title: str = "") -> Figure:
+    """A small causal graph: labelled circles and arrows; ``dashed`` edges are the questioned ones."""
+    with plt.rc_context({**STYLE, "axes.grid": False}):
+        fig, ax = plt.subplots(figsize=(4.8, 3.0))
+        for name, (x, y) in nodes.items():
+            ax.text(x, y, name, ha="center", va="center", fontsize=10, zorder=3,
+                    bbox={"boxstyle": "circle,pad=0.6", "facecolor": "white", "edgecolor": "black"})
+        for src, dst in edges:
+            (x0, y0), (x1, y1) = nodes[src], nodes[dst]
+            ax.add_patch(FancyArrowPatch(
+                (x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=14, shrinkA=28, shrinkB=28,
+                linestyle="--" if (src, dst) in dashed else "-", color="black", zorder=2,
+            ))
+        xs = [p[0] for p in nodes.values()]
+        ys = [p[1] for p in nodes.values()]
+        ax.set(xlim=(min(xs) - 0.3, max(xs) + 0.3), ylim=(min(ys) - 0.35, max(ys) + 0.35), title=title)
+        ax.axis("off")
+        fig.tight_layout()
+    plt.close(fig)
+    return fig

@@ -1,0 +1,108 @@
+"""Generate notebooks/NN-slug.ipynb from book/NN-slug.md, or check that they agree.
+
+    python scripts/notebooks.py write   # what `make notebooks` runs
+    python scripts/notebooks.py check   # exit 1 and list the drift
+
+Each chapter's Colab install cell installs dclm from the repository named in _config.yml
+(repository.url at repository.branch); `write` brings the chapters' cells in line with that
+one setting first. Notebooks carry no outputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+import jupytext
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOK, NOTEBOOKS = ROOT / "book", ROOT / "notebooks"
+INSTALL = re.compile(r'%pip install -q "dclm\[colab\] @ git\+[^"]*"')
+CHAPTER_GLOB = "[0-9][0-9]-*.md"
+
+
+def chapters() -> list[Path]:
+    """Every chapter source, in reading order."""
+    return sorted(BOOK.glob(CHAPTER_GLOB))
+
+
+def install_command(config_path: Path = ROOT / "_config.yml") -> str:
+    """The Colab install line built from _config.yml's repository setting."""
+    repo = yaml.safe_load(config_path.read_text())["repository"]
+    return f'%pip install -q "dclm[colab] @ git+{repo["url"].rstrip("/")}@{repo.get("branch", "main")}"'
+
+
+def with_install_command(text: str, command: str, source: Path) -> str:
+    """``text`` with its install cell's command replaced; a chapter without one is an error."""
+    if not INSTALL.search(text):
+        raise SystemExit(f"{source.relative_to(ROOT)}: no Colab install cell "
+                         f"(a cell tagged colab-install containing {command!r})")
+    return INSTALL.sub(lambda _: command, text)
+
+
+def render(source: Path, out_dir: Path) -> Path:
+    """Convert one chapter to ``out_dir/<stem>.ipynb`` (no outputs) and return its path."""
+    notebook = jupytext.read(source)
+    for index, cell in enumerate(notebook.cells):
+        # Ids from position and content (nbformat draws random ones), so output is reproducible.
+        cell.id = hashlib.sha1(f"{index}:{cell.source}".encode()).hexdigest()[:8]
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    notebook.metadata.pop("jupytext", None)
+    target = out_dir / f"{source.stem}.ipynb"
+    jupytext.write(notebook, target, fmt="ipynb")
+    return target
+
+
+def write() -> None:
+    command = install_command()
+    NOTEBOOKS.mkdir(exist_ok=True)
+    for source in chapters():
+        text = source.read_text()
+        fixed = with_install_command(text, command, source)
+        if fixed != text:
+            source.write_text(fixed)
+            print(f"updated the install cell of {source.relative_to(ROOT)}")
+        render(source, NOTEBOOKS)
+    stale = {p.stem for p in NOTEBOOKS.glob("*.ipynb")} - {p.stem for p in chapters()}
+    for stem in sorted(stale):
+        (NOTEBOOKS / f"{stem}.ipynb").unlink()
+        print(f"removed notebooks/{stem}.ipynb (no book/{stem}.md)")
+
+
+def check() -> list[str]:
+    """Every way notebooks/ disagrees with book/ and _config.yml; empty when in sync."""
+    problems = []
+    command = install_command()
+    with tempfile.TemporaryDirectory() as tmp:
+        for source in chapters():
+            name = source.relative_to(ROOT)
+            if command not in source.read_text():
+                problems.append(f"{name}: install cell does not run {command!r}")
+            expected = render(source, Path(tmp)).read_text()
+            committed = NOTEBOOKS / f"{source.stem}.ipynb"
+            if not committed.exists():
+                problems.append(f"notebooks/{committed.name} is missing")
+            elif committed.read_text() != expected:
+                problems.append(f"notebooks/{committed.name} differs from {name}")
+    for stray in sorted({p.stem for p in NOTEBOOKS.glob("*.ipynb")} - {p.stem for p in chapters()}):
+        problems.append(f"notebooks/{stray}.ipynb has no book/{stray}.md")
+    return problems
+
+
+if __name__ == "__main__":
+    action = sys.argv[1] if len(sys.argv) > 1 else "check"
+    if action == "write":
+        write()
+    elif action == "check":
+        found = check()
+        print("\n".join(found) or "notebooks/ is in sync with book/")
+        if found:
+            print("fix: make notebooks", file=sys.stderr)
+        sys.exit(1 if found else 0)
+    else:
+        sys.exit(f"usage: {sys.argv[0]} write|check")

@@ -1,0 +1,44 @@
+"""notebooks/ is generated from book/: in sync, output-free, plain nbformat 4."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[2]
+spec = importlib.util.spec_from_file_location("notebooks_script", ROOT / "scripts" / "notebooks.py")
+notebooks_script = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(notebooks_script)
+
+
+def test_notebooks_match_book():
+    assert notebooks_script.check() == [], "run `make notebooks`"
+
+
+def test_every_chapter_has_a_plain_output_free_notebook():
+    stems = [p.stem for p in notebooks_script.chapters()]
+    assert "01-confounding" in stems
+    for stem in stems:
+        path = ROOT / "notebooks" / f"{stem}.ipynb"
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+        assert nb.nbformat == 4
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert all(not c.outputs and c.execution_count is None for c in code), f"{path.name} has outputs"
+        install = code[0]
+        assert "colab-install" in install.metadata.get("tags", [])
+        assert 'if "google.colab" in sys.modules' in install.source
+        pip_lines = [line for line in install.source.splitlines() if "pip install" in line]
+        assert pip_lines and not any("torch" in line for line in pip_lines)  # Colab keeps its torch
+        assert "dclm[colab]" in install.source
+
+
+def test_check_detects_drift(tmp_path, monkeypatch):
+    monkeypatch.setattr(notebooks_script, "NOTEBOOKS", tmp_path)
+    source = notebooks_script.chapters()[0]
+    assert f"notebooks/{source.stem}.ipynb is missing" in notebooks_script.check()
+    stale = json.loads((ROOT / "notebooks" / f"{source.stem}.ipynb").read_text())
+    stale["cells"][-1]["source"] = "edited by hand"
+    (tmp_path / f"{source.stem}.ipynb").write_text(json.dumps(stale))
+    assert any("differs from" in p for p in notebooks_script.check())

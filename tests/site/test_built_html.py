@@ -1,0 +1,86 @@
+"""Checks on the built site (_build/html) by parsing its HTML; `make book` must run first."""
+
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+ROOT = Path(__file__).resolve().parents[2]
+HTML = ROOT / "_build" / "html"
+spec = importlib.util.spec_from_file_location("colab_badge", ROOT / "book" / "_ext" / "colab_badge.py")
+colab_badge = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(colab_badge)
+
+
+def toc_files():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [chapter["file"] for chapter in part["chapters"]]
+    return files
+
+
+CHAPTERS = [f for f in toc_files() if re.match(r"^book/\d\d-", f)]
+
+
+@pytest.fixture(scope="module")
+def pages():
+    if not (HTML / "index.html").exists():
+        pytest.fail("no _build/html/index.html: run `make book` first")
+    return {f: BeautifulSoup((HTML / f"{f}.html").read_text(), "html.parser") for f in toc_files()}
+
+
+def test_every_toc_entry_has_a_page(pages):
+    assert (HTML / "index.html").exists()
+    assert "book/01-confounding" in pages
+
+
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_colab_badge_opens_this_chapters_notebook(pages, docname):
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
+    stem = docname.split("/")[-1]
+    badges = pages[docname].select("p.colab-badge a")
+    assert len(badges) == 1
+    href = badges[0]["href"]
+    assert href == colab_badge.colab_url(config["url"], config["branch"], stem)
+    assert href.endswith(f"/notebooks/{stem}.ipynb")
+    assert (ROOT / "notebooks" / f"{stem}.ipynb").exists()
+    image = badges[0].find("img")["src"]
+    assert not image.startswith(("http:", "https:", "//")), "the badge image must be served locally"
+    assert (HTML / docname).parent.joinpath(image).resolve().exists()
+
+
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_pages_show_no_stderr_and_no_errors(pages, docname):
+    page = pages[docname]
+    assert not page.select(".output.stderr"), "a cell wrote to stderr"
+    assert not page.select(".output.traceback")
+    assert "Traceback (most recent call last)" not in page.get_text()
+
+
+def test_images_are_local_files(pages):
+    for docname, page in pages.items():
+        for img in page.find_all("img"):
+            src = img["src"]
+            if src.startswith("data:"):
+                continue
+            assert not src.startswith(("http:", "https:", "//")), f"{docname}: remote image {src}"
+            assert (HTML / docname).parent.joinpath(src).resolve().exists(), f"{docname}: {src} missing"
+
+
+def test_lesson_figure_is_named_and_solutions_are_collapsed(pages):
+    page = pages["book/01-confounding"]
+    figure = page.find(id="fig-confounding-lesson")
+    assert figure is not None and figure.find("img") is not None
+    solutions = page.select(".solution")
+    assert len(solutions) >= 3
+    assert all("dropdown" in s.get("class", []) for s in solutions)
+    assert len(page.select(".exercise")) >= 3
+
+
+def test_status_page_has_the_execution_table(pages):
+    table = pages["book/status"].find("table")
+    assert table is not None and "01-confounding" in table.get_text()

@@ -1,0 +1,72 @@
+from dataclasses import dataclass, field
+
+import pytest
+
+from dclm.config import ConfigError, apply_overrides, from_dict, to_dict, valid_keys
+from dclm.profiles import PROFILES, ProfileError, get_profile
+
+
+def test_profiles_grow_from_tiny_to_paper():
+    tiny, colab, paper = (PROFILES[n] for n in ("tiny", "colab", "paper"))
+    assert tiny.device == "cpu"
+    assert tiny.simulation_n < colab.simulation_n < paper.simulation_n
+
+
+def test_default_profile_follows_env(monkeypatch):
+    monkeypatch.delenv("DCLM_PROFILE", raising=False)
+    assert get_profile().name == "tiny"
+    monkeypatch.setenv("DCLM_PROFILE", "colab")
+    assert get_profile().name == "colab"
+
+
+def test_unknown_profile_lists_valid_ones(monkeypatch):
+    with pytest.raises(ProfileError, match="valid profiles: tiny, colab, paper"):
+        get_profile("nope")
+    monkeypatch.setenv("DCLM_PROFILE", "huge")
+    with pytest.raises(ProfileError, match=r"'huge' \(from \$DCLM_PROFILE\)"):
+        get_profile()
+
+
+def test_unknown_profile_field_lists_valid_fields():
+    with pytest.raises(ProfileError, match="unknown profile field.*valid fields: .*simulation_n"):
+        PROFILES["tiny"].replace(simulation_size=3)
+
+
+@dataclass(frozen=True)
+class Inner:
+    lr: float = 0.1
+    steps: int = 3
+
+
+@dataclass(frozen=True)
+class Outer:
+    seed: int = 0
+    name: str = "x"
+    flag: bool = False
+    grid: tuple[float, ...] = (1.0, 2.0)
+    inner: Inner = field(default_factory=Inner)
+
+
+def test_overrides_parse_by_type_and_reach_nested_keys():
+    cfg = apply_overrides(Outer(), {"inner.lr": "0.5", "flag": "true", "grid": "1,10,100", "seed": "7"})
+    assert cfg.inner.lr == 0.5 and cfg.inner.steps == 3
+    assert cfg.flag is True and cfg.seed == 7
+    assert cfg.grid == (1.0, 10.0, 100.0)
+    assert apply_overrides(Outer(), {"grid": "[3, 4]"}).grid == (3.0, 4.0)
+
+
+def test_unknown_or_mistyped_keys_are_clear_errors():
+    assert valid_keys(Outer()) == ["seed", "name", "flag", "grid", "inner.lr", "inner.steps"]
+    with pytest.raises(ConfigError, match="unknown config key 'inner.lrr'; valid keys: seed, name"):
+        apply_overrides(Outer(), {"inner.lrr": "1"})
+    with pytest.raises(ConfigError, match="'inner' is a group; set one of: inner.lr, inner.steps"):
+        apply_overrides(Outer(), {"inner": "1"})
+    with pytest.raises(ConfigError, match="--set seed=abc: expected a value of type int"):
+        apply_overrides(Outer(), {"seed": "abc"})
+    with pytest.raises(ConfigError, match="expected true or false"):
+        apply_overrides(Outer(), {"flag": "maybe"})
+
+
+def test_config_round_trips_through_json_dict():
+    cfg = apply_overrides(Outer(), {"inner.steps": "9"})
+    assert from_dict(Outer, to_dict(cfg)) == cfg

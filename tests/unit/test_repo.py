@@ -1,0 +1,32 @@
+"""The repository's own contracts: what CI runs, what the book build reads, the pins."""
+
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_ci_runs_exactly_make_test():
+    lines = [line for line in (ROOT / ".ci" / "run").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert lines[-1] == "exec make test"
+
+
+def test_book_excludes_every_top_level_folder_that_is_not_the_book():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    excluded = set(config["exclude_patterns"])
+    folders = {p.name for p in ROOT.iterdir() if p.is_dir()} - {"book"}
+    missing = sorted(f for f in folders if f not in excluded and not f.endswith(".egg-info"))
+    assert not missing, f"add {missing} to exclude_patterns in _config.yml"
+    assert config["execute"]["timeout"] >= 900
+
+
+def test_environment_yml_uses_the_same_pins_as_ci():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip_section = next(d for d in env["dependencies"] if isinstance(d, dict))["pip"]
+    assert "-r requirements/lock.txt" in pip_section
+    lock = (ROOT / "requirements" / "lock.txt").read_text()
+    assert "\ntorch==2.13.0\n" in lock and "\njupyter-book==1." in lock
+    makefile = (ROOT / "Makefile").read_text()
+    assert "-c requirements/lock.txt torch==2.13.0" in makefile
