@@ -113,3 +113,84 @@ def draw_dag(nodes: Mapping[str, tuple[float, float]], edges: Sequence[tuple[str
         fig.tight_layout()
     plt.close(fig)
     return fig
+
+
+def estimate_distributions(panels: Mapping[str, Mapping[str, Sequence[float]]], methods: Mapping[str, str],
+                           truth: float, xlabel: str, title: str) -> Figure:
+    """One panel per setting: histograms of each estimator's Monte Carlo draws, truth dashed.
+
+    ``methods`` maps the keys inside each panel to colour names (e.g. ``{"ols": "naive"}``).
+    """
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, len(panels), figsize=(7.2, 3.2), sharey=True, sharex=True)
+        axes = np.atleast_1d(axes)
+        everything = np.concatenate([np.asarray(p[m]) for p in panels.values() for m in methods])
+        bins = np.linspace(np.percentile(everything, 0.5), np.percentile(everything, 99.5), 40)
+        for ax, (panel, draws) in zip(axes, panels.items(), strict=True):
+            for key, colour_name in methods.items():
+                ax.hist(draws[key], bins=bins, alpha=0.6, color=color(colour_name), label=key.upper())
+            ax.axvline(truth, color=color("truth"), linestyle="--", label=f"truth ({truth:g})")
+            ax.set(title=panel, xlabel=xlabel)
+        axes[0].set_ylabel("draws")
+        axes[0].legend()
+        fig.suptitle(title, fontsize=11)
+        fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def weak_instrument_bias(weak: Mapping[str, Sequence[float]]) -> Figure:
+    """Median bias of 2SLS (with its interquartile range) against the median first-stage F."""
+    f = np.asarray(weak["median_f"])
+    bias = np.asarray(weak["median_bias_iv"])
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(6.4, 3.8))
+        ax.errorbar(f, bias, yerr=np.asarray(weak["iqr_iv"]) / 2, marker="o", capsize=3,
+                    color=color("iv"), label="2SLS (median, ± half the IQR)")
+        ax.plot(f, weak["median_bias_ols"], marker="s", color=color("naive"), label="OLS")
+        ax.axhline(0, color=color("truth"), linestyle="--")
+        ax.axvline(10, color="black", linestyle=":", label="F = 10 rule of thumb")
+        ax.set_xscale("log")
+        ax.set(xlabel="median first-stage F (log scale)", ylabel="median bias of the estimate",
+               title="Weak instruments pull 2SLS towards OLS; F > 10 keeps it near the truth")
+        ax.legend()
+        fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def dot_whisker(labels: Sequence[str], values: Sequence[float], intervals: Sequence[Sequence[float]],
+                truth: float | None, color_name: str | Sequence[str], xlabel: str, title: str) -> Figure:
+    """Point estimates with intervals ``[low, high]``, one row per label, truth dashed."""
+    names = [color_name] * len(labels) if isinstance(color_name, str) else list(color_name)
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(6.4, 0.6 * len(labels) + 1.6))
+        rows = np.arange(len(labels))[::-1]
+        for row, value, (low, high), name in zip(rows, values, intervals, names, strict=True):
+            ax.plot([low, high], [row, row], color=color(name), linewidth=2)
+            ax.plot(value, row, "o", color=color(name))
+        if truth is not None:
+            ax.axvline(truth, color=color("truth"), linestyle="--", label=f"truth ({truth:g})")
+            ax.legend(loc="lower right")
+        ax.set_yticks(rows, labels)
+        ax.set(xlabel=xlabel, title=title)
+        fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def lines(x: Sequence[float], series: Mapping[str, Sequence[float]], labels: Mapping[str, str],
+          xlabel: str, ylabel: str, title: str, logx: bool = False) -> Figure:
+    """One line per method (keys are colour names); ``logx`` uses a symmetric log axis so 0 fits."""
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(6.4, 3.8))
+        for name, values in series.items():
+            ax.plot(x, values, marker="o", color=color(name), label=labels.get(name, name))
+        if logx:
+            positive = [v for v in x if v > 0]
+            ax.set_xscale("symlog", linthresh=min(positive) if positive else 1.0)
+        ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+        ax.legend()
+        fig.tight_layout()
+    plt.close(fig)
+    return fig

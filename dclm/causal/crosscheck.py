@@ -54,3 +54,32 @@ def dowhy_backdoor(data: pd.DataFrame, treatment: str, outcome: str,
         estimand = model.identify_effect(proceed_when_unidentifiable=True)
         estimate = model.estimate_effect(estimand, method_name="backdoor.linear_regression")
     return float(estimate.value)
+
+
+def dowhy_iv(data: pd.DataFrame, treatment: str, outcome: str, instrument: str,
+             common_causes: list[str] | None = None) -> float:
+    """dowhy's ``iv.instrumental_variable`` estimate.
+
+    Note what dowhy 0.14 computes: with one instrument and one treatment it returns the Wald
+    ratio cov(Z, y) / cov(Z, x) on the raw columns, and ``common_causes`` do not enter the
+    estimate at all. So with controls it equals 2SLS *without* controls, not
+    ``fit_2sls(..., exog=controls)``; chapter 2 shows when that matters.
+    """
+    causes = list(common_causes or [])
+    missing = [c for c in [treatment, outcome, instrument, *causes] if c not in data.columns]
+    if missing:
+        raise ValueError(f"data has no column(s) {missing}; columns are {list(data.columns)}")
+    with _quiet_dowhy():
+        from dowhy import CausalModel
+
+        model = CausalModel(
+            data=data[[treatment, outcome, instrument, *causes]],
+            treatment=treatment,
+            outcome=outcome,
+            instruments=[instrument],
+            common_causes=causes or None,
+        )
+        estimand = model.identify_effect(proceed_when_unidentifiable=True)
+        estimate = model.estimate_effect(estimand, method_name="iv.instrumental_variable",
+                                         method_params={"iv_instrument_name": instrument})
+    return float(estimate.value)

@@ -91,3 +91,64 @@ def simulate_listings(
         "quality": quality,
         "outcome": outcome,
     })
+
+
+SETTINGS = ("orthogonal", "entangled")
+
+
+def simulate_popularity(
+    n: int,
+    rng: np.random.Generator,
+    setting: str = "entangled",
+    beta: float = 0.1,
+    instrument_strength: float = 1.0,
+    entanglement: float = -0.5,
+    noise_sd: float = 1.0,
+    direct_effect: float = 0.0,
+    instrument_confounding: float = 0.0,
+    control_effect: float = 0.0,
+) -> pd.DataFrame:
+    """Texts' causal scores, a popularity confounder, its instrument, and an outcome.
+
+    Chapter 2's news story: a headline about a team has a causal score s(T) (how good the
+    text is), the team has a popularity p, and popularity is driven by the instrument Z, the
+    home region's market size. The outcome (clicks) is
+
+        y = s(T) + beta·p + direct_effect·Z + control_effect·w + noise.
+
+    Columns: ``quality`` s(T) (standard normal), ``instrument`` Z (standard normal),
+    ``control`` w (an observed control, e.g. the season, correlated with Z: 0.5·Z + noise),
+    ``confounder`` p, ``outcome`` y. Popularity is
+
+        p = (instrument_strength·Z + entanglement·s(T) + v) / sd,    v ~ N(0, 1),
+
+    scaled by its known population sd so ``beta`` is in outcome units per SD of popularity.
+    In the ``"orthogonal"`` setting the entanglement is forced to 0 (p independent of s);
+    in ``"entangled"`` p moves with the text's own score (negative by default: popular teams
+    get more negative headlines), so OLS of y on p is biased and only the instrument helps.
+
+    The three IV assumptions can each be broken: relevance by a tiny
+    ``instrument_strength``, exclusion by ``direct_effect`` (Z moves y other than through p),
+    independence by ``instrument_confounding`` (Z moves s(T) too). ``control_effect`` makes Z
+    a valid instrument only once w is controlled for. Introduced in chapter 2.
+    """
+    if setting not in SETTINGS:
+        raise ValueError(f"setting must be one of {SETTINGS}, got {setting!r}")
+    if n < 10:
+        raise ValueError(f"n must be at least 10, got {n}")
+    rho = entanglement if setting == "entangled" else 0.0
+    instrument = rng.standard_normal(n)
+    quality = rng.standard_normal(n) + instrument_confounding * instrument
+    control = 0.5 * instrument + rng.standard_normal(n)
+    sd = np.sqrt(instrument_strength**2 + rho**2 * (1 + instrument_confounding**2)
+                 + 2 * instrument_strength * rho * instrument_confounding + 1.0)
+    popularity = (instrument_strength * instrument + rho * quality + rng.standard_normal(n)) / sd
+    outcome = (quality + beta * popularity + direct_effect * instrument + control_effect * control
+               + noise_sd * rng.standard_normal(n))
+    return pd.DataFrame({
+        "quality": quality,
+        "instrument": instrument,
+        "control": control,
+        "confounder": popularity,
+        "outcome": outcome,
+    })

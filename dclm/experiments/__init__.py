@@ -26,6 +26,7 @@ from dclm.profiles import get_profile
 
 EXPERIMENTS: dict[str, str] = {
     "confounding": "Chapter 1: a confounded text feature; naive vs adjusted regression and dowhy",
+    "iv": "Chapter 2: instrumental variables, weak instruments, and the DeconfoundLM correction",
 }
 
 

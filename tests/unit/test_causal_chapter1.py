@@ -25,9 +25,9 @@ def test_ols_matches_statsmodels_for_both_covariances():
 
 def test_ols_rejects_bad_input_with_the_argument_named():
     y = np.arange(10.0)
-    with pytest.raises(ValueError, match="x has 9 rows but y has 10"):
+    with pytest.raises(ValueError, match="X has 9 rows but y has 10"):
         ols(y, np.ones(9))
-    with pytest.raises(ValueError, match="x contains NaN"):
+    with pytest.raises(ValueError, match="X contains NaN"):
         ols(y, np.r_[np.nan, np.arange(9.0)])
     with pytest.raises(ValueError, match="collinear"):
         ols(y, np.column_stack([np.arange(10.0), 2 * np.arange(10.0)]))
