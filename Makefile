@@ -44,7 +44,7 @@ experiments: $(STAMP)
 # Pages are static: no progress bars, widgets give way to their figures (dclm.env.in_book_build).
 book: $(STAMP)
 	DCLM_BOOK_BUILD=1 TQDM_DISABLE=1 PATH="$(CURDIR)/$(BIN):$$PATH" \
-		$(BIN)/jupyter-book build . -W -n --keep-going
+		$(BIN)/jupyter-book build . --all -W -n --keep-going
 	@test -f _build/html/index.html
 
 site: $(STAMP)

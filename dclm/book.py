@@ -10,7 +10,13 @@ from typing import Any
 
 
 def glue(name: str, value: Any, display: bool = False) -> Any:
-    """Make ``value`` quotable in the page's prose under ``name``; return it."""
+    """Make ``value`` quotable in the page's prose under ``name``; return it.
+
+    NumPy scalars become Python numbers first: myst-nb formats a glued number from its
+    text form, and ``np.float64(0.1)`` does not parse as one.
+    """
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+        value = value.item()
     try:
         from myst_nb import glue as myst_glue
     except ImportError:

@@ -171,7 +171,7 @@ def dot_whisker(labels: Sequence[str], values: Sequence[float], intervals: Seque
             ax.plot(value, row, "o", color=color(name))
         if truth is not None:
             ax.axvline(truth, color=color("truth"), linestyle="--", label=f"truth ({truth:g})")
-            ax.legend(loc="lower right")
+            ax.legend(loc="best")
         ax.set_yticks(rows, labels)
         ax.set(xlabel=xlabel, title=title)
         fig.tight_layout()

@@ -8,21 +8,24 @@ JavaScript and no network.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
 from dclm.env import in_book_build
 
-PLAY_NOTE = ("The figure above carries the lesson. Open this chapter in Colab or Jupyter "
-             "to move the slider yourself.")
+PLAY_NOTE = ("The static figures on this page carry the lesson. Open this chapter in Colab "
+             "or Jupyter to move the sliders yourself.")
 
 
 def pair(interactive: Callable[..., Any], **controls: Any) -> Any:
     """Show ``ipywidgets.interactive(interactive, **controls)`` in a live session.
 
-    ``interactive`` returns one figure per call; ``controls`` are ipywidgets controls keyed by
-    its argument names. During the book build a note stands in for the widget. Returns the
-    widget (or None in the book build).
+    ``interactive`` returns one figure per call; its keyword defaults are the sliders' start
+    values. ``controls`` are ipywidgets abbreviations keyed by its argument names, e.g.
+    ``strength=(0.0, 3.0, 0.25)`` for a slider from 0 to 3 in steps of 0.25. During the book
+    build a note stands in for the widget and ipywidgets is never imported, so the page holds
+    no widget state and needs no widget JavaScript. Returns the widget (None in the book build).
     """
     from IPython.display import Markdown, display
 
@@ -31,9 +34,16 @@ def pair(interactive: Callable[..., Any], **controls: Any) -> Any:
         return None
     import ipywidgets
 
+    defaults = {name: p.default for name, p in inspect.signature(interactive).parameters.items()
+                if p.default is not inspect.Parameter.empty}
+
     def draw(**values: Any) -> None:
         display(interactive(**values))
 
+    draw.__signature__ = inspect.Signature([
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=defaults.get(name, inspect.Parameter.empty))
+        for name in controls
+    ])
     widget = ipywidgets.interactive(draw, **controls)
     display(widget)
     return widget

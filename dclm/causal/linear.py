@@ -102,7 +102,8 @@ class LinearResult:
         return self.summary()
 
 
-def as_columns(x, name: str, n: int | None, column: str | None = None) -> tuple[np.ndarray, list[str], object]:
+def as_columns(x, name: str, n: int | None, column: str | None = None,
+               check_finite: bool = True) -> tuple[np.ndarray, list[str], object]:
     """``x`` as a float matrix with column names, validated; also returns its pandas index.
 
     ``name`` is the argument's name, used in error messages; ``column`` (default ``name``)
@@ -130,10 +131,15 @@ def as_columns(x, name: str, n: int | None, column: str | None = None) -> tuple[
         raise ValueError(f"{name} is empty")
     if n is not None and values.shape[0] != n:
         raise ValueError(f"{name} has {values.shape[0]} rows but y has {n}; pass arrays of equal length")
+    if check_finite:
+        _check_finite(values, name)
+    return values, columns, index
+
+
+def _check_finite(values: np.ndarray, name: str) -> None:
     if not np.isfinite(values).all():
         bad = int(np.flatnonzero(~np.isfinite(values).all(axis=1))[0])
         raise ValueError(f"{name} contains NaN or inf (first at row {bad}); drop or impute those rows first")
-    return values, columns, index
 
 
 def _solve_spd(matrix: np.ndarray, rhs: np.ndarray, what: str) -> np.ndarray:
@@ -160,7 +166,9 @@ def fit_linear(y, exog=None, endog=None, instruments=None, add_constant: bool = 
     """
     if cov_type not in ("robust", "unadjusted"):
         raise ValueError(f"cov_type must be 'robust' or 'unadjusted', got {cov_type!r}")
-    y_mat, y_names, _ = as_columns(y, "y", None)
+    # Finiteness is checked once, on the cross-product matrix below (any NaN or inf in the
+    # data reaches it); only then are the inputs rescanned to name the culprit.
+    y_mat, y_names, _ = as_columns(y, "y", None, check_finite=False)
     if y_mat.shape[1] != 1:
         raise ValueError(f"y must be one column, got {y_mat.shape[1]}")
     n = y_mat.shape[0]
@@ -172,15 +180,11 @@ def fit_linear(y, exog=None, endog=None, instruments=None, add_constant: bool = 
         if value is None:
             mats[arg], names[arg] = np.empty((n, 0)), []
         else:
-            mats[arg], names[arg], _ = as_columns(value, arg, n, column)
+            mats[arg], names[arg], _ = as_columns(value, arg, n, column, check_finite=False)
     k_endog, k_instr = mats["endog"].shape[1], mats["instruments"].shape[1]
     if k_endog > k_instr:
         raise ValueError(f"instruments: 2SLS needs at least as many instruments as endogenous regressors; "
                          f"got {k_endog} endogenous ({', '.join(names['endog'])}) and {k_instr} instrument(s)")
-    for j, col in enumerate(names["instruments"]):
-        column = mats["instruments"][:, j]
-        if np.ptp(column) == 0:
-            raise ValueError(f"instruments: column {col!r} is constant; an instrument must vary")
     const = ["const"] if add_constant else []
     n_exog = len(const) + mats[exog_arg].shape[1]
     n_z = n_exog + k_instr
@@ -199,6 +203,14 @@ def fit_linear(y, exog=None, endog=None, instruments=None, add_constant: bool = 
     design[:, n_z:n_z + k_endog] = mats["endog"]
     design[:, -1] = y_mat[:, 0]
     gram = design.T @ design
+    if not np.isfinite(gram).all():
+        for arg in ("y", *blocks):
+            _check_finite(y_mat if arg == "y" else mats[arg], arg)
+        raise ValueError("the data's cross-products overflow: rescale y and the regressors")
+    for j, col in enumerate(names["instruments"]):
+        column = mats["instruments"][:, j]
+        if column.min() == column.max():
+            raise ValueError(f"instruments: column {col!r} is constant; an instrument must vary")
 
     z_idx = np.arange(n_z)
     w_idx = np.r_[np.arange(n_exog), np.arange(n_z, n_z + k_endog)]
@@ -223,9 +235,10 @@ def fit_linear(y, exog=None, endog=None, instruments=None, add_constant: bool = 
     if cov_type == "unadjusted":
         cov = bread * (resid @ resid / n) * correction
     else:
-        z = design[:, :n_z]
-        weighted = z * (resid * resid)[:, None]
-        meat = pi.T @ (weighted.T @ z) @ pi
+        # Z' diag(e^2) Z as (Z e)'(Z e), scaling our own copy of Z in place: no n x l temporary.
+        scaled = design[:, :n_z]
+        scaled *= resid[:, None]
+        meat = pi.T @ (scaled.T @ scaled) @ pi
         cov = bread @ meat @ bread * correction
     coef_names = const + names[exog_arg] + names["endog"]
     result = LinearResult(

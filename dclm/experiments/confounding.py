@@ -127,7 +127,7 @@ def figures(result) -> dict:
     }
 
 
-def explore_figure(strength: float, n: int = 2_000, seed: int = 0):
+def explore_figure(strength: float = 1.0, n: int = 2_000, seed: int = 0):
     """One simulated data set at ``strength``: the scatter, titled with both estimates.
 
     What the chapter's slider draws; the lesson itself is in ``figures(result)["lesson"]``.

@@ -35,7 +35,7 @@ SEED_DOC = (
 # The three IV assumptions, each broken on its own (chapter 2's "what goes wrong" figure).
 VIOLATIONS = {
     "all assumptions hold": {},
-    "relevance: weak Z": {"instrument_strength": 0.08},
+    "relevance: weak Z": {"instrument_strength": 0.04},
     "exclusion: Z -> y": {"direct_effect": 0.3},
     "independence: Z -> s(T)": {"instrument_confounding": 0.3},
 }
@@ -196,7 +196,7 @@ def figures(result) -> dict:
     }
 
 
-def explore_figure(instrument_strength: float, entanglement: float, n: int = 2_000, seed: int = 0):
+def explore_figure(instrument_strength: float = 1.0, entanglement: float = -0.5, n: int = 2_000, seed: int = 0):
     """OLS and IV estimates on one draw at the slider's settings (chapter 2's widget)."""
     from dclm import viz
 

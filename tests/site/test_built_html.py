@@ -84,3 +84,14 @@ def test_lesson_figure_is_named_and_solutions_are_collapsed(pages):
 def test_status_page_has_the_execution_table(pages):
     table = pages["book/status"].find("table")
     assert table is not None and "01-confounding" in table.get_text()
+
+
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_pages_hold_no_widget_state_or_widget_scripts(pages, docname):
+    # The book shows static figures; widgets live in Colab/Jupyter (dclm.widgets.pair). Widget
+    # state would pull the widget manager and require.js from public CDNs, breaking offline use.
+    html = str(pages[docname])
+    assert "application/vnd.jupyter.widget-state+json" not in html
+    assert "application/vnd.jupyter.widget-view+json" not in html
+    scripts = [s.get("src", "") for s in pages[docname].find_all("script")]
+    assert not [s for s in scripts if "html-manager" in s or "require.js" in s]

@@ -1,0 +1,31 @@
+import numpy as np
+
+from dclm import book, widgets
+
+
+def test_glue_turns_numpy_scalars_into_numbers_myst_can_format(monkeypatch):
+    seen = {}
+    import myst_nb
+
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: seen.update({name: value}))
+    assert book.glue("x", np.float64(0.25)) == 0.25
+    assert type(seen["x"]) is float
+    assert f"{seen['x']:.2f}" == "0.25"
+    assert book.glue("arr", np.arange(3)).tolist() == [0, 1, 2]  # arrays pass through
+
+
+def test_widget_pair_is_a_note_in_the_book_build(monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    monkeypatch.setenv("DCLM_BOOK_BUILD", "1")
+    assert widgets.pair(lambda strength: None, strength=1.0) is None
+    assert widgets.PLAY_NOTE in shown[0].data
+    monkeypatch.setenv("DCLM_BOOK_BUILD", "0")
+
+    def draw(strength=0.75):
+        return f"drawn at {strength}"
+
+    widget = widgets.pair(draw, strength=(0.0, 1.0, 0.25))
+    assert widget is not None and shown[-1] is widget
+    slider = widget.children[0]
+    assert (slider.min, slider.max, slider.step, slider.value) == (0.0, 1.0, 0.25, 0.75)
