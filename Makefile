@@ -33,7 +33,7 @@ $(STAMP): pyproject.toml requirements/lock.txt
 	@touch $@
 
 lint: $(STAMP)
-	$(BIN)/ruff check dclm tests scripts book/_ext
+	$(BIN)/ruff check dclm tests scripts benchmarks book/_ext
 
 unit: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/pytest -q tests/unit tests/notebooks
