@@ -2,6 +2,7 @@
 
     dclm run <experiment> --profile P --seed S --out DIR [--set key=value ...] [--no-cache]
     dclm run --list
+    dclm data list | info NAME | fetch NAME [--url URL --sha256 HEX]
     dclm env
 
 ``run`` writes ``DIR/metrics.json`` (the envelope of design.md section 3, written atomically)
@@ -18,6 +19,8 @@ from pathlib import Path
 
 from dclm import cache, env
 from dclm.config import ConfigError
+from dclm.data.errors import DataError
+from dclm.data.registry import UnknownDatasetError
 from dclm.experiments import EXPERIMENTS, UnknownExperimentError
 from dclm.experiments import run as run_experiment
 from dclm.profiles import PROFILES, ProfileError
@@ -52,8 +55,37 @@ def _parser() -> argparse.ArgumentParser:
                      help="override a config value; dotted keys reach nested values")
     run.add_argument("--no-cache", action="store_true", help="recompute even if the run cache has it")
 
+    data = commands.add_parser("data", help="list, describe and fetch the data sets")
+    data_commands = data.add_subparsers(dest="data_command", required=True)
+    data_commands.add_parser("list", help="every registered data set")
+    info = data_commands.add_parser("info", help="a data set's card: source, licence, attribution, schema")
+    info.add_argument("name")
+    fetch = data_commands.add_parser("fetch", help="download (verified) or locate a data set; prints its path")
+    fetch.add_argument("name")
+    fetch.add_argument("--url", default=None, help="fetch from here instead (e.g. a file:// mirror)")
+    fetch.add_argument("--sha256", default=None, help="expected sha256 of the file at --url")
+
     commands.add_parser("env", help="print versions, device and profile")
     return parser
+
+
+def _cmd_data(args: argparse.Namespace) -> int:
+    from dclm.data import registry
+
+    if args.data_command == "list":
+        for dataset in registry.REGISTRY.values():
+            where = "shipped" if dataset.vendored else ("download" if dataset.download_url else "local path")
+            print(f"{dataset.name:24s} {where:10s} {dataset.licence}")
+        return 0
+    dataset = registry.get(args.name)
+    if args.data_command == "info":
+        print(dataset.card_text().rstrip())
+        print(f"\nHow to get it: {dataset.how_to_get}")
+        for note in dataset.notes:
+            print(f"Note: {note}")
+        return 0
+    print(registry.fetch(args.name, url=args.url, sha256=args.sha256))
+    return 0
 
 
 def _cmd_list() -> int:
@@ -94,12 +126,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _cmd_run(args)
+        if args.command == "data":
+            return _cmd_data(args)
         if args.command == "env":
             print(json.dumps(env.report(), indent=2))
             return 0
-    except (CLIError, UnknownExperimentError, ProfileError, ConfigError) as err:
+    except (CLIError, UnknownExperimentError, ProfileError, ConfigError, UnknownDatasetError) as err:
         print(f"dclm: error: {err}", file=sys.stderr)
         return 2
+    except DataError as err:
+        print(f"dclm: error: {err}", file=sys.stderr)
+        return 1
     parser.error(f"unknown command {args.command!r}")
     return 2
 

@@ -38,6 +38,10 @@ class Profile:
     sweep_n: int
     # Repetitions per point of a Monte Carlo study.
     monte_carlo_reps: int
+    # Stack Exchange questions for SFT and for evaluation; the rest go to preference pairs
+    # (dclm.data.stackexchange.split_by_question). The re-run used 5,000 / 3,000.
+    qa_sft_questions: int
+    qa_eval_questions: int
 
     def replace(self, **changes) -> Profile:
         """A copy with some fields changed; an unknown field is a ``ProfileError``."""
@@ -58,6 +62,8 @@ PROFILES: dict[str, Profile] = {
         simulation_n=5_000,
         sweep_n=2_000,
         monte_carlo_reps=200,
+        qa_sft_questions=150,
+        qa_eval_questions=100,
     ),
     "colab": Profile(
         name="colab",
@@ -66,6 +72,8 @@ PROFILES: dict[str, Profile] = {
         simulation_n=100_000,
         sweep_n=20_000,
         monte_carlo_reps=1_000,
+        qa_sft_questions=5_000,
+        qa_eval_questions=3_000,
     ),
     "paper": Profile(
         name="paper",
@@ -74,6 +82,8 @@ PROFILES: dict[str, Profile] = {
         simulation_n=1_000_000,
         sweep_n=100_000,
         monte_carlo_reps=2_000,
+        qa_sft_questions=5_000,
+        qa_eval_questions=3_000,
     ),
 }
 

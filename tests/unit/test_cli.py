@@ -37,3 +37,28 @@ def test_list_names_every_experiment_and_what_its_seed_seeds():
     assert result.returncode == 0
     assert result.stdout.startswith("confounding")
     assert "--seed seeds the simulated listings" in result.stdout
+
+
+def test_data_list_info_and_fetch(tmp_path):
+    listed = dclm("data", "list")
+    assert listed.returncode == 0
+    assert "stackexchange-beer" in listed.stdout and "mind-small-train" in listed.stdout
+    info = dclm("data", "info", "upworthy-exploratory")
+    assert info.returncode == 0 and "CC BY 4.0" in info.stdout and "Matias" in info.stdout
+    shipped = dclm("data", "fetch", "stackexchange-beer")
+    assert shipped.returncode == 0 and shipped.stdout.strip().endswith("beer.stackexchange.com-Posts.xml.gz")
+
+
+def test_data_errors_are_one_line(tmp_path):
+    unknown = dclm("data", "info", "nope")
+    assert unknown.returncode == 2
+    assert unknown.stderr.strip() == ("dclm: error: unknown data set 'nope'; valid names: stackexchange-beer, "
+                                      "stackexchange-academia, upworthy-exploratory, mind-small-train, mind-small-dev")
+    source = tmp_path / "x.zip"
+    source.write_bytes(b"abc")
+    import os
+
+    env = {**os.environ, "DCLM_DATA_DIR": str(tmp_path / "cache")}
+    bad = dclm("data", "fetch", "mind-small-dev", "--url", f"file://{source}", "--sha256", "0" * 64, env=env)
+    assert bad.returncode == 1 and len(bad.stderr.strip().splitlines()) == 1
+    assert "expected 000" in bad.stderr

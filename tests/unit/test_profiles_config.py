@@ -10,6 +10,17 @@ def test_profiles_grow_from_tiny_to_paper():
     tiny, colab, paper = (PROFILES[n] for n in ("tiny", "colab", "paper"))
     assert tiny.device == "cpu"
     assert tiny.simulation_n < colab.simulation_n < paper.simulation_n
+    # The paper profile splits Stack Exchange questions as the author's re-run did.
+    assert (paper.qa_sft_questions, paper.qa_eval_questions) == (5_000, 3_000)
+
+
+def test_tiny_split_fits_the_shipped_beer_questions():
+    from dclm.data.stackexchange import filter_posts, read_posts, split_by_question
+
+    questions, _ = filter_posts(*read_posts())
+    tiny = PROFILES["tiny"]
+    split = split_by_question(questions["question_id"], tiny.qa_sft_questions, tiny.qa_eval_questions, seed=0)
+    assert len(split["preference"]) > 100
 
 
 def test_default_profile_follows_env(monkeypatch):

@@ -30,3 +30,11 @@ def test_environment_yml_uses_the_same_pins_as_ci():
     assert "\ntorch==2.13.0\n" in lock and "\njupyter-book==1." in lock
     makefile = (ROOT / "Makefile").read_text()
     assert "-c requirements/lock.txt torch==2.13.0" in makefile
+
+
+def test_data_appendix_includes_every_card():
+    from dclm.data.registry import REGISTRY
+
+    page = (ROOT / "book" / "data.md").read_text()
+    for card in {d.card for d in REGISTRY.values()}:
+        assert f"{{include}} ../dclm/data/cards/{card}" in page, f"add {card} to book/data.md"

@@ -1,0 +1,124 @@
+"""MIND (Microsoft News Dataset) readers: news.tsv and behaviors.tsv.
+
+MIND may not be redistributed, so nothing of it ships with dclm. Point ``DCLM_MIND_DIR`` (or
+the ``root`` argument) at an unzipped split, or let :func:`dclm.data.synthetic.write_mind`
+write a same-schema stand-in. Introduced in the DeconfoundLM chapter.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from dclm.data.errors import DataFormatError, DataNotFoundError
+from dclm.data.registry import get
+
+MIND_DIR_ENV_VAR = "DCLM_MIND_DIR"
+NEWS_COLUMNS = ("news_id", "category", "subcategory", "title", "abstract", "url", "title_entities",
+                "abstract_entities")
+BEHAVIOR_COLUMNS = ("impression_id", "user_id", "time", "history", "impressions")
+TIME_FORMAT = "%m/%d/%Y %I:%M:%S %p"
+
+
+def _rows(path: Path, n_columns: int):
+    if not path.exists():
+        raise DataNotFoundError(f"{path} does not exist. {get('mind-small-train').how_to_get}")
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            for line_number, fields in enumerate(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE), 1):
+                if len(fields) != n_columns:
+                    raise DataFormatError(path, f"expected {n_columns} tab-separated columns, got {len(fields)}",
+                                          line=line_number, fix="MIND files have no header and no quoting")
+                yield line_number, fields
+    except UnicodeDecodeError as err:
+        raise DataFormatError(path, f"not UTF-8 text (byte {err.start})") from None
+
+
+def _entities(value: str, path: Path, line: int, field: str) -> list:
+    if value == "":
+        return []
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as err:
+        raise DataFormatError(path, f"not a JSON list ({err.msg})", line=line, field=field) from None
+    if not isinstance(parsed, list):
+        raise DataFormatError(path, f"expected a JSON list, got {type(parsed).__name__}", line=line, field=field)
+    return parsed
+
+
+def read_news(path: str | Path) -> pd.DataFrame:
+    """A MIND ``news.tsv``: one row per article, entity columns parsed from JSON."""
+    path = Path(path)
+    records = []
+    for line, fields in _rows(path, len(NEWS_COLUMNS)):
+        record = dict(zip(NEWS_COLUMNS, fields, strict=True))
+        if not record["news_id"].startswith("N"):
+            raise DataFormatError(path, f"expected an id like N12345, got {record['news_id']!r}", line=line,
+                                  field="news_id")
+        if not record["title"]:
+            raise DataFormatError(path, "empty title", line=line, field="title")
+        record["title_entities"] = _entities(record["title_entities"], path, line, "title_entities")
+        record["abstract_entities"] = _entities(record["abstract_entities"], path, line, "abstract_entities")
+        records.append(record)
+    if not records:
+        raise DataFormatError(path, "the file is empty")
+    return pd.DataFrame.from_records(records, columns=list(NEWS_COLUMNS))
+
+
+def read_behaviors(path: str | Path) -> pd.DataFrame:
+    """A MIND ``behaviors.tsv``: ``history`` and ``impressions`` become lists.
+
+    ``impressions`` is a list of ``(news_id, clicked)`` with ``clicked`` None in the test split.
+    """
+    path = Path(path)
+    records = []
+    for line, fields in _rows(path, len(BEHAVIOR_COLUMNS)):
+        impression_id, user_id, time, history, impressions = fields
+        try:
+            when = datetime.strptime(time, TIME_FORMAT)
+        except ValueError:
+            raise DataFormatError(path, f"expected a time like 11/12/2019 2:14:46 PM, got {time!r}",
+                                  line=line, field="time") from None
+        items = []
+        for token in impressions.split():
+            news_id, dash, label = token.partition("-")
+            if dash and label not in ("0", "1"):
+                raise DataFormatError(path, f"expected N123-0 or N123-1, got {token!r}", line=line,
+                                      field="impressions")
+            items.append((news_id, (label == "1") if dash else None))
+        if not items:
+            raise DataFormatError(path, "no impressions", line=line, field="impressions")
+        try:
+            impression = int(impression_id)
+        except ValueError:
+            raise DataFormatError(path, f"expected an integer, got {impression_id!r}", line=line,
+                                  field="impression_id") from None
+        records.append((impression, user_id, when, history.split(), items))
+    if not records:
+        raise DataFormatError(path, "the file is empty")
+    return pd.DataFrame.from_records(records, columns=list(BEHAVIOR_COLUMNS))
+
+
+def mind_dir(root: str | Path | None = None) -> Path:
+    """The folder of a user's MIND split: ``root`` or ``$DCLM_MIND_DIR``; a clear error otherwise."""
+    chosen = root if root is not None else os.environ.get(MIND_DIR_ENV_VAR)
+    if not chosen:
+        raise DataNotFoundError(
+            f"no MIND folder given: set {MIND_DIR_ENV_VAR} or pass root. "
+            f"{get('mind-small-train').how_to_get}. Without MIND, dclm.data.synthetic.write_mind writes a "
+            "same-schema stand-in")
+    folder = Path(chosen)
+    if not (folder / "news.tsv").exists():
+        raise DataNotFoundError(f"{folder} holds no news.tsv; point {MIND_DIR_ENV_VAR} at an unzipped MIND split")
+    return folder
+
+
+def load_mind(root: str | Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(news, behaviors)`` of the MIND split in ``root`` (or ``$DCLM_MIND_DIR``)."""
+    folder = mind_dir(root)
+    return read_news(folder / "news.tsv"), read_behaviors(folder / "behaviors.tsv")
