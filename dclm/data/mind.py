@@ -118,6 +118,35 @@ def mind_dir(root: str | Path | None = None) -> Path:
     return folder
 
 
+def unpack_zip(zip_path: str | Path, dest: str | Path) -> Path:
+    """Extract ``news.tsv`` and ``behaviors.tsv`` of an official MIND zip into ``dest``; return it.
+
+    Use with ``dclm.data.registry.fetch("mind-small-train")`` after accepting the licence.
+    Each file is written to a temporary name and renamed, so an interrupted extraction leaves
+    nothing that looks complete.
+    """
+    import shutil
+    import zipfile
+
+    zip_path, dest = Path(zip_path), Path(dest)
+    try:
+        archive = zipfile.ZipFile(zip_path)
+    except (zipfile.BadZipFile, FileNotFoundError) as err:
+        raise DataFormatError(zip_path, f"not a readable zip ({err})", fix="re-download the MIND zip") from None
+    with archive:
+        members = {Path(n).name: n for n in archive.namelist()}
+        missing = [f for f in ("news.tsv", "behaviors.tsv") if f not in members]
+        if missing:
+            raise DataFormatError(zip_path, f"the zip holds no {missing}", fix="pass an official MIND zip")
+        dest.mkdir(parents=True, exist_ok=True)
+        for name in ("news.tsv", "behaviors.tsv"):
+            tmp = dest / f".{name}.part"
+            with archive.open(members[name]) as source, open(tmp, "wb") as target:
+                shutil.copyfileobj(source, target)
+            tmp.replace(dest / name)
+    return dest
+
+
 def load_mind(root: str | Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(news, behaviors)`` of the MIND split in ``root`` (or ``$DCLM_MIND_DIR``)."""
     folder = mind_dir(root)

@@ -44,6 +44,8 @@ NEWS_MALFORMED = [
     ("entity not a list", NEWS.replace('[{"Label": "Lynxes", "Type": "O"}]', '{"Label": 1}'), "expected a JSON list",
      1, "title_entities"),
     ("second line broken", NEWS + "N2\tsports\n", "got 2", 2, None),
+    ("bad abstract entity JSON", NEWS.replace("\t[]\n", "\t[oops\n"), "not a JSON list", 1, "abstract_entities"),
+    ("quoted title with a tab", NEWS.replace("Lynxes win a game", '"Lynxes\twin"'), "got 9", 1, None),
     ("empty file", "", "the file is empty", None, None),
 ]
 
@@ -53,6 +55,10 @@ BEHAVIOR_MALFORMED = [
     ("bad label", BEHAVIOR.replace("N1-1", "N1-yes"), "expected N123-0 or N123-1", 1, "impressions"),
     ("no impressions", BEHAVIOR.replace("N1-1 N2-0", ""), "no impressions", 1, "impressions"),
     ("bad impression id", BEHAVIOR.replace("1\tU1", "one\tU1", 1), "expected an integer", 1, "impression_id"),
+    ("24-hour time", BEHAVIOR.replace("9:05:58 AM", "21:05:58"), "expected a time like", 1, "time"),
+    ("missing label dash value", BEHAVIOR.replace("N2-0", "N2-"), "expected N123-0 or N123-1", 1, "impressions"),
+    ("header row", "impression_id\tuser_id\ttime\thistory\timpressions\n", "expected a time like", 1, "time"),
+    ("news file given as behaviors", NEWS, "expected 5 tab-separated columns, got 8", 1, None),
     ("empty file", "", "the file is empty", None, None),
 ]
 
@@ -76,6 +82,28 @@ def test_malformed_behaviors(tmp_path, case, text, message, line, field):
         mind.read_behaviors(path)
     assert str(path) in str(err.value) and message in str(err.value)
     assert err.value.line == line and err.value.field == field
+
+
+def test_unpack_official_zip(tmp_path):
+    import zipfile
+
+    synthetic.write_mind(tmp_path / "src", n_news=20, n_users=5, n_impressions=5, seed=2)
+    archive = tmp_path / "MINDsmall_train.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        for name in ("news.tsv", "behaviors.tsv"):
+            out.write(tmp_path / "src" / name, name)
+    folder = mind.unpack_zip(archive, tmp_path / "unpacked")
+    assert len(mind.load_mind(folder)[0]) == 20
+    assert not list(folder.glob(".*"))
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(b"not a zip")
+    with pytest.raises(DataFormatError, match="not a readable zip"):
+        mind.unpack_zip(broken, tmp_path / "x")
+    partial = tmp_path / "partial.zip"
+    with zipfile.ZipFile(partial, "w") as out:
+        out.write(tmp_path / "src" / "news.tsv", "news.tsv")
+    with pytest.raises(DataFormatError, match="holds no"):
+        mind.unpack_zip(partial, tmp_path / "y")
 
 
 def test_test_split_without_labels_and_wrong_encoding(tmp_path):
