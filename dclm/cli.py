@@ -105,9 +105,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.seed < 0:
         raise CLIError(f"--seed must be a non-negative integer, got {args.seed}")
     overrides = _parse_sets(args.sets)
-    result = run_experiment(args.experiment, profile=args.profile, seed=args.seed,
-                            overrides=overrides, use_cache=not args.no_cache)
     out = args.out if args.out is not None else Path("runs") / args.experiment
+    # Checkpoints live under --out, so re-running with the same --out resumes a killed run.
+    result = run_experiment(args.experiment, profile=args.profile, seed=args.seed,
+                            overrides=overrides, use_cache=not args.no_cache, work_dir=out / "work")
     out.mkdir(parents=True, exist_ok=True)
     for name, figure in result.figures().items():
         tmp = out / f".{name}.png.tmp"

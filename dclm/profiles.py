@@ -42,6 +42,17 @@ class Profile:
     # (dclm.data.stackexchange.split_by_question). The re-run used 5,000 / 3,000.
     qa_sft_questions: int
     qa_eval_questions: int
+    # Where Monday-experiment answers come from: "generated" (Academia-like generator),
+    # "beer" (shipped), "academia" (the official dump, fetched), or a path to a Posts.xml/.7z.
+    qa_source: str
+    # The policy language model: "tiny" builds a local GPT-NeoX; otherwise a hub id or folder.
+    policy_model_id: str
+    policy_lora_rank: int  # 0 = full fine-tuning
+    policy_max_length: int
+    policy_batch_size: int
+    policy_sft_lr: float
+    policy_dpo_lr: float
+    training_seeds: int
 
     def replace(self, **changes) -> Profile:
         """A copy with some fields changed; an unknown field is a ``ProfileError``."""
@@ -62,8 +73,18 @@ PROFILES: dict[str, Profile] = {
         simulation_n=5_000,
         sweep_n=2_000,
         monte_carlo_reps=200,
-        qa_sft_questions=150,
-        qa_eval_questions=100,
+        qa_sft_questions=600,
+        qa_eval_questions=200,
+        qa_source="generated",
+        policy_model_id="tiny",
+        policy_lora_rank=0,
+        policy_max_length=64,
+        policy_batch_size=16,
+        policy_sft_lr=2e-3,
+        policy_dpo_lr=1e-3,
+        # Seeds run as parallel single-thread processes: on 2 cores, 4 seeds take the same two
+        # rounds as 3, and the Welch tests across seeds gain a degree of freedom.
+        training_seeds=4,
     ),
     "colab": Profile(
         name="colab",
@@ -74,6 +95,14 @@ PROFILES: dict[str, Profile] = {
         monte_carlo_reps=1_000,
         qa_sft_questions=5_000,
         qa_eval_questions=3_000,
+        qa_source="academia",
+        policy_model_id="HuggingFaceTB/SmolLM2-360M-Instruct",
+        policy_lora_rank=16,
+        policy_max_length=512,
+        policy_batch_size=8,
+        policy_sft_lr=2e-4,
+        policy_dpo_lr=5e-6,
+        training_seeds=1,
     ),
     "paper": Profile(
         name="paper",
@@ -84,6 +113,14 @@ PROFILES: dict[str, Profile] = {
         monte_carlo_reps=2_000,
         qa_sft_questions=5_000,
         qa_eval_questions=3_000,
+        qa_source="academia",
+        policy_model_id="HuggingFaceTB/SmolLM2-360M-Instruct",
+        policy_lora_rank=16,
+        policy_max_length=512,
+        policy_batch_size=8,
+        policy_sft_lr=2e-4,
+        policy_dpo_lr=5e-6,
+        training_seeds=5,
     ),
 }
 

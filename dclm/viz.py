@@ -194,3 +194,47 @@ def lines(x: Sequence[float], series: Mapping[str, Sequence[float]], labels: Map
         fig.tight_layout()
     plt.close(fig)
     return fig
+
+
+def grouped_rates(groups: Mapping[str, Mapping[str, tuple[float | None, float | None]]],
+                  data_rates: Mapping[str, float] | None, ylabel: str, title: str,
+                  colors: Mapping[str, str] | None = None) -> Figure:
+    """Grouped bars: one colour per group (model), one cluster per label, ±1.96 SE whiskers.
+
+    ``groups`` maps group -> label -> (value, se or None). ``data_rates`` (label -> rate) are
+    drawn as dashed reference lines over their cluster.
+    """
+    labels = list(next(iter(groups.values())))
+    width = 0.8 / len(groups)
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(6.8, 3.8))
+        for i, (group, values) in enumerate(groups.items()):
+            xs = np.arange(len(labels)) + (i - (len(groups) - 1) / 2) * width
+            heights = [values[label][0] if values[label][0] is not None else np.nan for label in labels]
+            errors = [1.96 * values[label][1] if values[label][1] is not None else 0.0 for label in labels]
+            ax.bar(xs, heights, width * 0.95, yerr=errors, capsize=3, label=group,
+                   color=color((colors or {}).get(group, group)))
+        for j, label in enumerate(labels):
+            if data_rates and label in data_rates:
+                ax.hlines(data_rates[label], j - 0.45, j + 0.45, colors="black", linestyles="--",
+                          label="rate in the SFT data" if j == 0 else None)
+        ax.set_xticks(np.arange(len(labels)), labels)
+        ax.set(ylabel=ylabel, title=title)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def bars_with_errors(labels: Sequence[str], values: Sequence[float], ses: Sequence[float], ylabel: str,
+                     title: str, color_name: str = "naive") -> Figure:
+    """Bars with ±1.96 SE whiskers, one per label."""
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(6.4, 3.4))
+        ax.bar(labels, values, yerr=1.96 * np.asarray(ses), capsize=3, color=color(color_name))
+        low = min(v - 2 * s for v, s in zip(values, ses, strict=True))
+        ax.set_ylim(bottom=max(0.0, low - 0.1 * abs(low)))
+        ax.set(ylabel=ylabel, title=title)
+        fig.tight_layout()
+    plt.close(fig)
+    return fig

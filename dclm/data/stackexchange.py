@@ -223,20 +223,34 @@ def split_by_question(question_ids, sft: int, evaluation: int, seed: int) -> dic
             "preference": ids[order[sft + evaluation:]]}
 
 
+def fit_split_sizes(n_questions: int, sft: int, evaluation: int, max_share: float = 0.6) -> tuple[int, int]:
+    """SFT and evaluation sizes scaled down (in proportion) so they use at most ``max_share``
+    of ``n_questions``, leaving the rest for preference pairs; unchanged when they fit.
+    A small site such as the shipped beer data gets smaller splits, a profile's sizes stay."""
+    budget = int(max_share * n_questions)
+    if sft + evaluation <= budget:
+        return sft, evaluation
+    scale = budget / (sft + evaluation)
+    return max(1, int(sft * scale)), max(1, int(evaluation * scale))
+
+
 def preference_pairs(answers: pd.DataFrame, seed: int, max_pairs_per_question: int = 10,
-                     score: str = "score") -> pd.DataFrame:
+                     score: str = "score", min_margin: float = 0.0) -> pd.DataFrame:
     """Chosen/rejected answer pairs within each question: the higher ``score`` is chosen.
 
-    Ties are dropped; at most ``max_pairs_per_question`` pairs per question, drawn with
-    ``seed`` (deterministic). Columns: ``question_id, chosen_id, rejected_id, chosen_score,
-    rejected_score``.
+    Pairs whose scores differ by ``min_margin`` or less are ties and dropped (0: exact ties,
+    right for raw integer votes). For adjusted scores use a margin such as 0.5: integer votes
+    cannot resolve smaller differences, and without it the estimation error of the
+    adjustment alone would decide every tie, always in the same direction. At most
+    ``max_pairs_per_question`` pairs per question, drawn with ``seed`` (deterministic).
+    Columns: ``question_id, chosen_id, rejected_id, chosen_score, rejected_score``.
     """
     rng = np.random.default_rng(seed)
     rows = []
     for question_id, group in answers.sort_values("answer_id").groupby("question_id", sort=True):
         ids, scores = group["answer_id"].to_numpy(), group[score].to_numpy()
         i, j = np.triu_indices(len(ids), k=1)
-        differ = scores[i] != scores[j]
+        differ = np.abs(scores[i] - scores[j]) > min_margin
         i, j = i[differ], j[differ]
         if len(i) > max_pairs_per_question:
             pick = np.sort(rng.choice(len(i), size=max_pairs_per_question, replace=False))

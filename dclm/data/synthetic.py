@@ -28,9 +28,10 @@ from dclm.data.stackexchange import WEEKDAYS
 # ---------------------------------------------------------------------------- Stack Exchange
 
 WEEKDAY_WEIGHTS = (0.17, 0.18, 0.18, 0.17, 0.14, 0.08, 0.08)
-# Log-score shift by weekday of the answer: early in the week is seen by more people.
-WEEKDAY_SCORE_EFFECT = {"Monday": 0.35, "Tuesday": 0.3, "Wednesday": 0.2, "Thursday": 0.0,
-                        "Friday": -0.15, "Saturday": -0.1, "Sunday": -0.1}
+# Votes added by the weekday an answer is posted (exposure: early in the week more people are
+# around). Whole votes, so scores stay integers and the confound is exactly additive.
+WEEKDAY_SCORE_EFFECT = {"Monday": 1, "Tuesday": 1, "Wednesday": 0, "Thursday": 0,
+                        "Friday": -1, "Saturday": 0, "Sunday": 0}
 TOPICS = ("advisor", "thesis", "PhD", "reviewer", "conference", "postdoc", "grant", "paper",
           "committee", "journal", "teaching", "tenure", "lab", "seminar", "deadline")
 SPECIFIC = (
@@ -86,15 +87,18 @@ def _row(attrs: dict) -> str:
 
 
 def write_stackexchange_posts(path: str | Path, n_questions: int = 2_000, seed: int = 0,
-                              weekday_effect: dict[str, float] | None = None,
+                              weekday_effect: dict[str, int] | None = None,
                               quality_effect: float = 0.5) -> dict:
     """Write an Academia-like ``Posts.xml`` (or ``.xml.gz``) and return its ground truth.
 
     Questions are spread over three years with a weekend dip; each gets Poisson(2.3)+1 answers
-    (at most 8), posted an Exponential(1.5 days) lag later. An answer's score is
-    ``Poisson(exp(0.4 + quality_effect·q + 0.2·(strong + link) + weekday_effect[day]
-    + 0.1·log(1 + views)))`` with q its latent helpfulness. The weekday changes the score but
-    not the text, so once markers are added it is a pure confounder of text → score.
+    (at most 8), posted within the following week on a weekday drawn with the same weights.
+    An answer's score is ``Poisson(exp(0.4 + quality_effect·q + 0.2·(strong + link)
+    + 0.1·log(1 + views))) − Poisson(0.3) + weekday_effect[day]``, with q its latent
+    helpfulness and ``weekday_effect`` in whole votes (default: Monday and Tuesday +1, Friday
+    −1). That is separable, ``y = g(T) + h(C) + noise``, as DeconfoundLM assumes. The weekday
+    changes the score but not the text, so once markers are added it is a pure confounder of
+    text → score.
     Returns ``{"weekday_effect", "answers": DataFrame(answer_id, quality, weekday, score)}``.
     """
     effect = dict(WEEKDAY_SCORE_EFFECT if weekday_effect is None else weekday_effect)
@@ -121,13 +125,20 @@ def write_stackexchange_posts(path: str | Path, n_questions: int = 2_000, seed: 
                 "Tags": f"<{topic.lower()}>", "AnswerCount": n_answers, "CommentCount": 0,
             }))
             for _ in range(n_answers):
-                posted = asked + pd.Timedelta(seconds=int(rng.exponential(1.5 * 86_400)))
+                # The answer's weekday follows the weekly activity pattern; it lands within the
+                # week after the question.
+                target = int(rng.choice(7, p=WEEKDAY_WEIGHTS))
+                offset = (target - asked.day_of_week) % 7
+                day_start = asked.normalize() + pd.Timedelta(days=offset)
+                earliest = (asked - asked.normalize()).seconds if offset == 0 else 0
+                posted = day_start + pd.Timedelta(seconds=int(rng.integers(earliest, 86_400)))
                 weekday = WEEKDAYS[posted.day_of_week]
                 quality = float(rng.standard_normal())
                 strong, link = bool(rng.random() < 0.2), bool(rng.random() < 0.15)
-                rate = np.exp(0.4 + quality_effect * quality + 0.2 * (strong + link) + effect[weekday]
-                              + 0.1 * np.log1p(views))
-                score = int(rng.poisson(rate)) - int(rng.poisson(0.3))
+                rate = np.exp(0.4 + quality_effect * quality + 0.2 * (strong + link) + 0.1 * np.log1p(views))
+                # Separable, as DeconfoundLM assumes: the weekday adds a fixed number of votes
+                # (exposure) on top of the votes the text earns; the noise does not depend on it.
+                score = int(rng.poisson(rate)) - int(rng.poisson(0.3)) + int(effect[weekday])
                 out.write(_row({
                     "Id": next_id, "PostTypeId": 2, "ParentId": question_id,
                     "CreationDate": posted.isoformat(timespec="milliseconds"), "Score": score,

@@ -54,14 +54,19 @@ def _read_csv(path: Path) -> pd.DataFrame:
     return frame
 
 
+def _fail_at_first(bad, path: Path, field: str, problem) -> None:
+    """Raise for the first True row of ``bad``; ``problem(row)`` words it (line = row + 2: header)."""
+    bad = np.asarray(bad)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataFormatError(path, problem(row), line=row + 2, field=field)
+
+
 def _counts(frame: pd.DataFrame, column: str, path: Path) -> np.ndarray:
     raw = frame[column]
     values = pd.to_numeric(raw, errors="coerce")
-    bad = values.isna() | (values < 0) | (values != np.floor(values))
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataFormatError(path, f"expected a non-negative integer, got {raw.iloc[row]!r}",
-                              line=row + 2, field=column)
+    _fail_at_first(values.isna() | (values < 0) | (values != np.floor(values)), path, column,
+                   lambda row: f"expected a non-negative integer, got {raw.iloc[row]!r}")
     return values.to_numpy(dtype=np.int64)
 
 
@@ -96,36 +101,24 @@ def read_packages(path: str | Path | None = None) -> pd.DataFrame:
                               fix="pass an Upworthy archive packages CSV")
     impressions = _counts(frame, "impressions", path)
     clicks = _counts(frame, "clicks", path)
-    over = clicks > impressions
-    if over.any():
-        row = int(np.flatnonzero(over)[0])
-        raise DataFormatError(path, f"clicks ({clicks[row]}) exceed impressions ({impressions[row]})",
-                              line=row + 2, field="clicks")
+    _fail_at_first(clicks > impressions, path, "clicks",
+                   lambda row: f"clicks ({clicks[row]}) exceed impressions ({impressions[row]})")
     test_ids = frame["clickability_test_id"]
-    bad_id = ~test_ids.fillna("").str.fullmatch(r"[0-9a-f]{24}")
-    if bad_id.any():
-        row = int(np.flatnonzero(bad_id.to_numpy())[0])
-        raise DataFormatError(path, f"expected a 24-digit hex test id, got {test_ids.iloc[row]!r}",
-                              line=row + 2, field="clickability_test_id")
-    if frame["headline"].isna().any():
-        row = int(np.flatnonzero(frame["headline"].isna().to_numpy())[0])
-        raise DataFormatError(path, "empty headline", line=row + 2, field="headline")
+    _fail_at_first(~test_ids.fillna("").str.fullmatch(r"[0-9a-f]{24}"), path, "clickability_test_id",
+                   lambda row: f"expected a 24-digit hex test id, got {test_ids.iloc[row]!r}")
+    _fail_at_first(frame["headline"].isna(), path, "headline", lambda row: "empty headline")
 
     if "test_week" in frame.columns:
         test_week = pd.to_numeric(frame["test_week"], errors="coerce")
-        if test_week.isna().any():
-            row = int(np.flatnonzero(test_week.isna().to_numpy())[0])
-            raise DataFormatError(path, f"expected YYYYWW, got {frame['test_week'].iloc[row]!r}",
-                                  line=row + 2, field="test_week")
+        _fail_at_first(test_week.isna(), path, "test_week",
+                       lambda row: f"expected YYYYWW, got {frame['test_week'].iloc[row]!r}")
         test_week = test_week.astype(np.int64)
     else:
         test_week = None
     if "created_at" in frame.columns:
         created = pd.to_datetime(frame["created_at"], errors="coerce")
-        if created.isna().any():
-            row = int(np.flatnonzero(created.isna().to_numpy())[0])
-            raise DataFormatError(path, f"expected a timestamp, got {frame['created_at'].iloc[row]!r}",
-                                  line=row + 2, field="created_at")
+        _fail_at_first(created.isna(), path, "created_at",
+                       lambda row: f"expected a timestamp, got {frame['created_at'].iloc[row]!r}")
     else:
         created = test_id_time(test_ids)
         if test_week is not None:

@@ -5,8 +5,9 @@ Every module defines
 - ``Config``: a dataclass with every knob, including ``seed``;
 - ``SEED_DOC``: what the seed seeds;
 - ``config_for(profile, seed) -> Config``: the sizes a profile asks for;
-- ``run(cfg) -> dict``: ``{"metrics": {...}, "data": {...}}``, JSON-ready; metrics are the
-  public contract of the CLI, data feeds the figures;
+- ``run(cfg, work_dir) -> dict``: ``{"metrics": {...}, "data": {...}}``, JSON-ready; metrics
+  are the public contract of the CLI, data feeds the figures; ``work_dir`` holds checkpoints
+  and intermediate files, so a re-run with the same folder resumes;
 - ``figures(result) -> dict[str, Figure]``: the figures the chapter shows and the CLI saves.
 
 Call them through :func:`run` below, which resolves the config and goes through the run cache.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import importlib
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -27,6 +29,7 @@ from dclm.profiles import get_profile
 EXPERIMENTS: dict[str, str] = {
     "confounding": "Chapter 1: a confounded text feature; naive vs adjusted regression and dowhy",
     "iv": "Chapter 2: instrumental variables, weak instruments, and the DeconfoundLM correction",
+    "monday": "Chapter 3: SFT then DPO amplifies a confounded weekday marker; the deconfounded fix",
 }
 
 
@@ -90,11 +93,13 @@ def resolve_config(name: str, profile: str | None = None, seed: int = 0,
 
 
 def run(name: str, profile: str | None = None, seed: int = 0,
-        overrides: dict[str, str] | None = None, use_cache: bool = True) -> Result:
+        overrides: dict[str, str] | None = None, use_cache: bool = True,
+        work_dir: str | Path | None = None) -> Result:
     """Run experiment ``name`` (or fetch it from the run cache) and return its Result.
 
     ``profile=None`` reads ``$DCLM_PROFILE`` (default ``tiny``). ``overrides`` are dotted
-    config keys with string values, as given to ``dclm run --set``.
+    config keys with string values, as given to ``dclm run --set``. ``work_dir`` keeps
+    checkpoints (default: next to the cache entry); re-running with it resumes.
     """
     module = get_module(name)
     prof, cfg = resolve_config(name, profile, seed, overrides)
@@ -105,8 +110,10 @@ def run(name: str, profile: str | None = None, seed: int = 0,
         if entry is not None:
             return Result(**entry, from_cache=True)
     env.seed_everything(cfg.seed)
+    work = Path(work_dir) if work_dir is not None else cache.cache_dir() / name / f"{key}.work"
+    work.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    output = module.run(cfg)
+    output = module.run(cfg, work)
     result = Result(
         experiment=name,
         profile=prof.name,

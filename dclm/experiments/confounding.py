@@ -66,7 +66,7 @@ def _simulate(cfg: Config, n: int, confounding: float, rng: np.random.Generator)
     )
 
 
-def run(cfg: Config) -> dict:
+def run(cfg: Config, work_dir=None) -> dict:
     """Simulate, estimate three ways, and sweep the confounding strength."""
     main_seq, *sweep_seqs = np.random.SeedSequence(cfg.seed).spawn(1 + len(cfg.sweep_strengths))
     data = _simulate(cfg, cfg.n, cfg.confounding, np.random.default_rng(main_seq))

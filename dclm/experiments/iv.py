@@ -102,7 +102,7 @@ def _monte_carlo(cfg: Config, seq: np.random.SeedSequence, setting: str, **chang
     return {"ols": ols_est, "iv": iv_est, "first_stage_f": f_stats}
 
 
-def run(cfg: Config) -> dict:
+def run(cfg: Config, work_dir=None) -> dict:
     seqs = iter(np.random.SeedSequence(cfg.seed).spawn(16 + len(cfg.weak_strengths) + len(cfg.beta_grid)))
     metrics = {}
     for setting in SETTINGS:

@@ -14,13 +14,17 @@ def test_profiles_grow_from_tiny_to_paper():
     assert (paper.qa_sft_questions, paper.qa_eval_questions) == (5_000, 3_000)
 
 
-def test_tiny_split_fits_the_shipped_beer_questions():
-    from dclm.data.stackexchange import filter_posts, read_posts, split_by_question
+def test_tiny_split_scales_to_fit_the_shipped_beer_questions():
+    from dclm.data.stackexchange import filter_posts, fit_split_sizes, read_posts, split_by_question
 
     questions, _ = filter_posts(*read_posts())
     tiny = PROFILES["tiny"]
-    split = split_by_question(questions["question_id"], tiny.qa_sft_questions, tiny.qa_eval_questions, seed=0)
-    assert len(split["preference"]) > 100
+    n = questions["question_id"].nunique()
+    sft, evaluation = fit_split_sizes(n, tiny.qa_sft_questions, tiny.qa_eval_questions)
+    assert sft + evaluation <= 0.6 * n and sft / evaluation == tiny.qa_sft_questions / tiny.qa_eval_questions
+    split = split_by_question(questions["question_id"], sft, evaluation, seed=0)
+    assert len(split["preference"]) >= 0.4 * n
+    assert fit_split_sizes(10_000, 600, 200) == (600, 200)
 
 
 def test_default_profile_follows_env(monkeypatch):

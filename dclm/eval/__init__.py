@@ -1,0 +1,1 @@
+"""Evaluation: marker rates in generations, seed-aware summaries and tests."""

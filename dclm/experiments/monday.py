@@ -1,0 +1,322 @@
+"""Chapter 3: the Monday effect. SFT learns a confounded marker's data rate; DPO amplifies it.
+
+Stack Exchange answers posted on Monday score higher (more people are around), not because
+they are better. Prepend "Happy Monday!" to Monday answers and "Happy Friday!" to Friday
+answers, fine-tune a policy on the answers (SFT), then on score preferences (DPO): DPO pushes
+up whatever separates chosen from rejected answers, so it writes "Happy Monday!" more and
+"Happy Friday!" less. The fix, DeconfoundLM: remove the weekday's effect from the scores
+(``deconfound_outcome`` with weekday as a categorical confounder) before building pairs.
+
+Models: ``base``, ``sft``, ``dpo`` (pairs from raw scores), ``dpo_deconfounded``. Training
+seeds run as parallel single-thread processes (tiny models train ~20x slower with two torch
+threads on two busy cores).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dclm.cache import write_json_atomic
+from dclm.causal.deconfound import deconfound_outcome
+from dclm.eval.markers import RATE_KEYS, marker_rates, mean_and_se, welch_p
+from dclm.profiles import Profile
+
+SEED_DOC = (
+    "seeds the generated data, the question split, the pair construction and the tiny base "
+    "model; training seed k uses 1000*seed + k for its trainers, its draw of DPO pairs and its "
+    "generations"
+)
+MODELS = ("base", "sft", "dpo", "dpo_deconfounded")
+
+# Numbers reported elsewhere, in % of generations, with their sources (notes/paper.md §2).
+REPORTED = {
+    "rerun": {
+        "source": "the author's later re-run (job-market paper, Table 1): Academia Stack Exchange, "
+                  "SmolLM2-360M-Instruct + LoRA, 5 training x 5 generation seeds, mean (SE)",
+        "rates": {"base": {"happy": (1.13, 0.04), "monday": (0.07, 0.02), "friday": (0.10, 0.02)},
+                  "sft": {"happy": (24.32, 0.14), "monday": (11.45, 0.20), "friday": (8.88, 0.13)},
+                  "dpo": {"happy": (35.37, 1.14), "monday": (14.84, 0.82), "friday": (2.89, 0.16)}},
+        "pvalues": {"monday": 4.1e-4, "friday": 1.6e-31},
+    },
+    "v1": {
+        "source": "arXiv v1, as read through a secondary summary (not checked against the paper's text)",
+        "happy_monday": {"sft": 13.7, "dpo": 21.2},
+    },
+}
+COMPARISONS = {"dpo_vs_sft": ("dpo", "sft"), "dpo_deconfounded_vs_sft": ("dpo_deconfounded", "sft"),
+               "dpo_deconfounded_vs_dpo": ("dpo_deconfounded", "dpo")}
+
+
+@dataclass(frozen=True)
+class Config:
+    seed: int = 0
+    # "generated" (Academia-like generator), "beer" (shipped), "academia", or a path.
+    data: str = "generated"
+    n_questions: int = 4_000  # generated data only
+    sft_questions: int = 600
+    eval_questions: int = 200
+    max_words: int = 180
+    marker_days: tuple[str, ...] = ("Monday", "Friday")
+    training_seeds: int = 4
+    model_id: str = "tiny"
+    tiny_vocab: int = 2_000
+    tiny_hidden: int = 64
+    tiny_layers: int = 2
+    lora_rank: int = 0
+    max_length: int = 64
+    batch_size: int = 16
+    sft_epochs: float = 2.0
+    sft_lr: float = 2e-3
+    dpo_steps: int = 100
+    dpo_lr: float = 1e-3
+    dpo_beta: float = 0.1
+    # Deconfounded scores closer than this (in votes) are ties: integer votes cannot resolve them.
+    deconfounded_margin: float = 0.5
+    save_steps: int = 25
+    samples_per_prompt: int = 10
+    max_new_tokens: int = 3
+    workers: int = 0  # parallel training processes; 0 = one per CPU core
+
+
+def config_for(profile: Profile, seed: int) -> Config:
+    """The profile's data source, model id, LoRA rank, sizes and learning rates."""
+    return Config(seed=seed, data=profile.qa_source, sft_questions=profile.qa_sft_questions,
+                  eval_questions=profile.qa_eval_questions, training_seeds=profile.training_seeds,
+                  model_id=profile.policy_model_id, lora_rank=profile.policy_lora_rank,
+                  max_length=profile.policy_max_length, batch_size=profile.policy_batch_size,
+                  sft_lr=profile.policy_sft_lr, dpo_lr=profile.policy_dpo_lr)
+
+
+# --------------------------------------------------------------------------------- data
+
+def load_answers(cfg: Config, work_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Questions and answers from the configured source, filtered as in the re-run."""
+    from dclm.data import registry, stackexchange, synthetic
+
+    if cfg.data == "generated":
+        path = work_dir / "Posts.xml.gz"
+        if not path.exists():
+            synthetic.write_stackexchange_posts(path, n_questions=cfg.n_questions, seed=cfg.seed)
+    elif cfg.data == "beer":
+        path = registry.fetch("stackexchange-beer")
+    elif cfg.data == "academia":
+        path = registry.fetch("stackexchange-academia")
+    else:
+        path = Path(cfg.data)
+    questions, answers = stackexchange.read_posts(path)
+    return stackexchange.filter_posts(questions, answers, min_answers=2, max_words=cfg.max_words)
+
+
+def prepare(cfg: Config, work_dir: Path) -> dict:
+    """Marked texts, the question split, and raw and deconfounded preference pairs (JSON-ready)."""
+    from dclm.data import stackexchange as se
+
+    questions, answers = load_answers(cfg, work_dir)
+    marked = se.add_weekday_markers(answers, days=cfg.marker_days)
+    marked["text"] = marked["body"].map(se.html_to_text)
+    prompts = {qid: f"Q: {se.html_to_text(title)}\nA:" for qid, title in zip(questions["question_id"],
+                                                                          questions["title"], strict=True)}
+    n_sft, n_eval = se.fit_split_sizes(questions["question_id"].nunique(), cfg.sft_questions, cfg.eval_questions)
+    split = se.split_by_question(questions["question_id"], n_sft, n_eval, cfg.seed)
+    in_split = {name: marked["question_id"].isin(ids) for name, ids in split.items()}
+
+    preference = marked[in_split["preference"]].copy()
+    preference["adjusted"] = np.asarray(
+        deconfound_outcome(preference["score"].astype(float), preference["weekday"].astype(str), None).adjusted)
+    text_by_id = marked.set_index("answer_id")["text"]
+
+    def records(pairs: pd.DataFrame) -> list[dict]:
+        return [{"prompt": prompts[q], "chosen": " " + text_by_id[c], "rejected": " " + text_by_id[r]}
+                for q, c, r in zip(pairs["question_id"], pairs["chosen_id"], pairs["rejected_id"], strict=True)]
+
+    raw_pairs = se.preference_pairs(preference, seed=cfg.seed)
+    deconf_pairs = se.preference_pairs(preference, seed=cfg.seed, score="adjusted",
+                                       min_margin=cfg.deconfounded_margin)
+    sft = marked[in_split["sft"]]
+    day = marked.set_index("answer_id")["marker"]
+
+    def pair_marker_rates(pairs: pd.DataFrame) -> dict[str, float]:
+        return {f"{side}_{d.lower()}": float((pairs[f"{side}_id"].map(day) == d).mean())
+                for side in ("chosen", "rejected") for d in cfg.marker_days}
+
+    by_day = marked.groupby("weekday", observed=False)["score"]
+    return {
+        "sft": [{"prompt": prompts[q], "completion": " " + t} for q, t in zip(sft["question_id"], sft["text"], strict=True)],
+        "dpo": records(raw_pairs),
+        "dpo_deconfounded": records(deconf_pairs),
+        "eval_prompts": [prompts[q] for q in split["evaluation"]],
+        "corpus": [f"{prompts[q]} {t}" for q, t in zip(marked["question_id"], marked["text"], strict=True)],
+        "summary": {
+            "n_questions": int(questions["question_id"].nunique()), "n_answers": int(len(answers)),
+            "n_sft_questions": n_sft, "n_eval_questions": n_eval,
+            "n_sft": int(len(sft)), "n_pairs": int(len(raw_pairs)), "n_pairs_deconfounded": int(len(deconf_pairs)),
+            "data_rates": {d.lower(): float((sft["marker"] == d).mean()) for d in cfg.marker_days},
+            "pair_rates": {"raw": pair_marker_rates(raw_pairs), "deconfounded": pair_marker_rates(deconf_pairs)},
+            "weekday_scores": {"weekday": [str(w) for w in by_day.mean().index],
+                               "mean": [float(v) for v in by_day.mean()],
+                               "se": [float(v) for v in (by_day.std() / np.sqrt(by_day.size())).fillna(0.0)],
+                               "n": [int(v) for v in by_day.size()]},
+        },
+    }
+
+
+# ----------------------------------------------------------------------------- training
+
+def _settings(cfg: Config, seed: int, stage: str):
+    from dclm.train.trainers import TrainSettings
+
+    if stage == "sft":
+        return TrainSettings(learning_rate=cfg.sft_lr, batch_size=cfg.batch_size, max_length=cfg.max_length,
+                             seed=seed, epochs=cfg.sft_epochs, save_steps=cfg.save_steps, lora_rank=cfg.lora_rank)
+    return TrainSettings(learning_rate=cfg.dpo_lr, batch_size=cfg.batch_size, max_length=cfg.max_length, seed=seed,
+                         max_steps=cfg.dpo_steps, save_steps=cfg.save_steps,
+                         lora_rank=max(cfg.lora_rank // 2, 0))
+
+
+def _evaluate(model_path: Path, prompts: list[str], cfg: Config, seed: int) -> dict:
+    from dclm.train.hf import load_causal_lm, load_tokenizer, sample_completions
+
+    tokenizer = load_tokenizer(model_path, padding_side="left")
+    model = load_causal_lm(model_path)
+    completions = sample_completions(model, tokenizer, prompts, cfg.samples_per_prompt, cfg.max_new_tokens, seed)
+    return {"rates": marker_rates(completions), "examples": completions[: 3 * cfg.samples_per_prompt: cfg.samples_per_prompt]}
+
+
+def _draw_pairs(pairs: list[dict], cfg: Config, seed: int) -> list[dict]:
+    n = cfg.dpo_steps * cfg.batch_size
+    if len(pairs) <= n:
+        return pairs
+    keep = np.sort(np.random.default_rng(seed).choice(len(pairs), size=n, replace=False))
+    return [pairs[i] for i in keep]
+
+
+def train_one_seed(cfg_dict: dict, k: int, work_dir: str, base_path: str) -> dict:
+    """Train SFT, DPO and deconfounded DPO for training seed ``k``; evaluate all four models.
+
+    Runs in its own process with one torch thread. Results are saved to
+    ``work_dir/seed_k/results.json``; a finished seed is not trained again.
+    """
+    import time
+
+    import torch
+
+    from dclm.train.trainers import train_dpo, train_sft
+
+    torch.set_num_threads(1)
+    clock = time.perf_counter()
+    timings = {}
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = round(now - clock, 2)
+        clock = now
+
+    cfg = Config(**{**cfg_dict, "marker_days": tuple(cfg_dict["marker_days"])})
+    seed = 1000 * cfg.seed + k
+    root = Path(work_dir) / f"seed_{k}"
+    done = root / "results.json"
+    if done.exists():
+        return json.loads(done.read_text())
+    data = json.loads((Path(work_dir) / "prepared.json").read_text())
+    prompts = data["eval_prompts"]
+    results = {"base": _evaluate(Path(base_path), prompts, cfg, seed)}
+    lap("eval_base")
+    sft = train_sft(base_path, data["sft"], _settings(cfg, seed, "sft"), root / "sft")
+    lap("train_sft")
+    results["sft"] = _evaluate(sft, prompts, cfg, seed)
+    lap("eval_sft")
+    for name in ("dpo", "dpo_deconfounded"):
+        # Each training seed trains on its own draw of dpo_steps x batch_size pairs, so the
+        # spread across seeds includes which pairs were seen, not only the optimiser's noise.
+        tuned = train_dpo(sft, _draw_pairs(data[name], cfg, seed), _settings(cfg, seed, "dpo"), root / name,
+                          beta=cfg.dpo_beta)
+        lap(f"train_{name}")
+        results[name] = _evaluate(tuned, prompts, cfg, seed)
+        lap(f"eval_{name}")
+    results["timings_s"] = timings
+    write_json_atomic(done, results)
+    return results
+
+
+def run(cfg: Config, work_dir: Path) -> dict:
+    from dclm.env import progress
+    from dclm.train.hf import build_tiny_causal_lm
+
+    work_dir = Path(work_dir)
+    prepared_path = work_dir / "prepared.json"
+    if not prepared_path.exists():
+        write_json_atomic(prepared_path, prepare(cfg, work_dir))
+    prepared = json.loads(prepared_path.read_text())
+    if cfg.model_id == "tiny":
+        base_path = work_dir / "base"
+        if not (base_path / "config.json").exists():
+            build_tiny_causal_lm(prepared["corpus"], base_path, seed=cfg.seed, vocab_size=cfg.tiny_vocab,
+                                 hidden_size=cfg.tiny_hidden, num_layers=cfg.tiny_layers,
+                                 max_positions=max(128, cfg.max_length + cfg.max_new_tokens))
+    else:
+        base_path = cfg.model_id
+    cfg_dict = asdict(cfg)
+    workers = min(cfg.training_seeds, cfg.workers or os.cpu_count() or 1)
+    if workers <= 1:
+        per_seed = [train_one_seed(cfg_dict, k, str(work_dir), str(base_path))
+                    for k in progress(range(cfg.training_seeds), desc="training seeds")]
+    else:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            futures = [pool.submit(train_one_seed, cfg_dict, k, str(work_dir), str(base_path))
+                       for k in range(cfg.training_seeds)]
+            per_seed = [f.result() for f in progress(futures, desc="training seeds")]
+    return summarize(per_seed, prepared["summary"], cfg)
+
+
+def summarize(per_seed: list[dict], summary: dict, cfg: Config) -> dict:
+    """Metrics (means, SEs, Welch p-values across training seeds) and the data behind the figures."""
+    runs = {model: {key: [seed[model]["rates"][key] for seed in per_seed] for key in RATE_KEYS} for model in MODELS}
+    rates, ses = {}, {}
+    for model in MODELS:
+        rates[model], ses[model] = {}, {}
+        for key in RATE_KEYS:
+            rates[model][key], ses[model][key] = mean_and_se(runs[model][key])
+    pvalues = {name: {key: welch_p(runs[a][key], runs[b][key]) for key in RATE_KEYS}
+               for name, (a, b) in COMPARISONS.items()}
+    n_generations = summary["n_eval_questions"] * cfg.samples_per_prompt
+    metrics = {"rates": rates, "se": ses, "pvalues": pvalues, "data_rates": summary["data_rates"],
+               "n_runs": len(per_seed), "n_generations": n_generations,
+               "n_pairs": summary["n_pairs"], "n_sft_answers": summary["n_sft"]}
+    examples = {model: per_seed[0][model]["examples"] for model in MODELS}
+    return {"metrics": metrics, "data": {"runs": runs, "summary": summary, "examples": examples}}
+
+
+def figures(result) -> dict:
+    """``lesson`` (marker rates by model with SEs), ``weekday_scores`` and ``pairs``."""
+    from dclm import viz
+
+    m, data = result.metrics, result.data
+    weekday = data["summary"]["weekday_scores"]
+    return {
+        "lesson": viz.grouped_rates(
+            {model: {w: (m["rates"][model][w], m["se"][model][w]) for w in ("monday", "friday")}
+             for model in MODELS},
+            data_rates=m["data_rates"], ylabel="share of generations containing the word",
+            title=f"DPO writes 'Monday' more and 'Friday' less; deconfounded DPO does not "
+                  f"({m['n_runs']} training seeds)"),
+        "weekday_scores": viz.bars_with_errors(
+            weekday["weekday"], weekday["mean"], weekday["se"], ylabel="mean answer score",
+            title="Answers posted early in the week score higher"),
+        "pairs": viz.grouped_rates(
+            {"raw scores": {f"{side} {d}": (data["summary"]["pair_rates"]["raw"][f"{side}_{d}"], None)
+                            for side in ("chosen", "rejected") for d in ("monday",)},
+             "weekday removed": {f"{side} {d}": (data["summary"]["pair_rates"]["deconfounded"][f"{side}_{d}"], None)
+                                 for side in ("chosen", "rejected") for d in ("monday",)}},
+            data_rates=None, ylabel="share of answers with 'Happy Monday!'",
+            title="Raw-score pairs prefer Monday answers; deconfounded pairs do not",
+            colors={"raw scores": "dpo", "weekday removed": "dpo_deconfounded"}),
+    }

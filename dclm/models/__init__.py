@@ -1,0 +1,1 @@
+"""Models: tiny local language models (and, later, frozen-LM embeddings and sentiment)."""

@@ -1,0 +1,134 @@
+"""Models and tokenizers through transformers: build a tiny GPT-NeoX, load by id or path, sample.
+
+A tiny model is saved with ``save_pretrained`` so every later step loads it by path exactly
+as the colab/paper profiles load a hub id such as ``HuggingFaceTB/SmolLM2-360M-Instruct``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+SPECIAL_TOKENS = ("<pad>", "<eos>", "<unk>")
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Silence transformers/trl/datasets chatter (logs and library warnings) in this block."""
+    import datasets
+    import huggingface_hub.utils
+    import transformers
+
+    names = ("transformers", "trl", "peft", "accelerate", "datasets")
+    levels = {name: logging.getLogger(name).level for name in names}
+    for name in names:
+        logging.getLogger(name).setLevel(logging.ERROR)
+    previous = transformers.logging.get_verbosity()
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+    huggingface_hub.utils.disable_progress_bars()
+    datasets.disable_progress_bars()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.simplefilter("ignore", UserWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            yield
+    finally:
+        transformers.logging.set_verbosity(previous)
+        transformers.logging.enable_progress_bar()
+        huggingface_hub.utils.enable_progress_bars()
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+
+
+def train_tokenizer(texts: Sequence[str], vocab_size: int, out_dir: str | Path):
+    """A byte-level BPE trained on ``texts``, saved to ``out_dir``; returns it (left padding)."""
+    from tokenizers import ByteLevelBPETokenizer
+    from transformers import PreTrainedTokenizerFast
+
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(list(texts), vocab_size=vocab_size, min_frequency=2,
+                            special_tokens=list(SPECIAL_TOKENS), show_progress=False)
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe._tokenizer, pad_token="<pad>", eos_token="<eos>",
+                                        unk_token="<unk>", bos_token="<eos>", padding_side="left")
+    tokenizer.save_pretrained(str(out_dir))
+    return tokenizer
+
+
+def build_tiny_causal_lm(texts: Sequence[str], out_dir: str | Path, seed: int, vocab_size: int = 2_000,
+                         hidden_size: int = 64, num_layers: int = 2, num_heads: int = 4,
+                         max_positions: int = 128) -> Path:
+    """A randomly initialised GPT-NeoX (the Pythia architecture) with a BPE trained on ``texts``.
+
+    Saved with ``save_pretrained`` into ``out_dir`` (model and tokenizer); returns the path.
+    """
+    import torch
+    from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
+
+    out_dir = Path(out_dir)
+    with quiet():
+        tokenizer = train_tokenizer(texts, vocab_size, out_dir)
+        config = GPTNeoXConfig(
+            vocab_size=len(tokenizer), hidden_size=hidden_size, num_hidden_layers=num_layers,
+            num_attention_heads=num_heads, intermediate_size=4 * hidden_size, rotary_pct=0.25,
+            max_position_embeddings=max_positions, pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=tokenizer.eos_token_id, bos_token_id=tokenizer.eos_token_id,
+            tie_word_embeddings=False,
+        )
+        torch.manual_seed(seed)
+        GPTNeoXForCausalLM(config).save_pretrained(str(out_dir))
+    return out_dir
+
+
+def load_tokenizer(model_id: str | Path, padding_side: str = "left"):
+    """The tokenizer of a hub id or a saved folder, with ``padding_side`` set explicitly.
+
+    A tokenizer reloaded with ``from_pretrained`` can come back right-padded, which silently
+    halves marker rates measured with batched generation; so the side is always set here.
+    """
+    from transformers import AutoTokenizer
+
+    with quiet():
+        tokenizer = AutoTokenizer.from_pretrained(str(model_id))
+    tokenizer.padding_side = padding_side
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def load_causal_lm(model_id: str | Path, device: str = "cpu"):
+    """A causal LM from a hub id or a saved folder, in eval mode on ``device``."""
+    from transformers import AutoModelForCausalLM
+
+    with quiet():
+        model = AutoModelForCausalLM.from_pretrained(str(model_id))
+    return model.to(device).eval()
+
+
+def sample_completions(model, tokenizer, prompts: Sequence[str], samples_per_prompt: int, max_new_tokens: int,
+                       seed: int, batch_size: int = 64, temperature: float = 1.0) -> list[str]:
+    """``samples_per_prompt`` completions of each prompt, sampled at ``temperature`` (no top-k/p).
+
+    Deterministic for a seed on CPU. Returns completions prompt by prompt, decoded without the
+    prompt and without special tokens.
+    """
+    import torch
+
+    if tokenizer.padding_side != "left":
+        raise ValueError("batched generation needs a left-padded tokenizer (padding_side='left')")
+    torch.manual_seed(seed)
+    out: list[str] = []
+    device = next(model.parameters()).device
+    expanded = [p for p in prompts for _ in range(samples_per_prompt)]
+    with torch.no_grad(), quiet():
+        for start in range(0, len(expanded), batch_size):
+            batch = tokenizer(expanded[start:start + batch_size], return_tensors="pt", padding=True).to(device)
+            generated = model.generate(**batch, do_sample=True, temperature=temperature, top_k=0, top_p=1.0,
+                                       max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id)
+            new_tokens = generated[:, batch["input_ids"].shape[1]:]
+            out.extend(tokenizer.batch_decode(new_tokens, skip_special_tokens=True))
+    return out

@@ -1,0 +1,163 @@
+"""SFT and DPO over trl 1.16, with checkpoints, resume and CPU-safe defaults.
+
+Each stage trains in ``out_dir``: checkpoints every ``save_steps`` steps go to
+``out_dir/checkpoint-N``; a re-run with the same ``out_dir`` resumes from the last one (trl's
+Trainer restores model, optimizer, scheduler, RNG state and the data position), and a stage
+whose ``out_dir/final`` exists is not trained again. Gradient checkpointing is off on CPU;
+8-bit AdamW is used only where bitsandbytes and a GPU exist. Introduced in the Monday chapter.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+from dclm.env import in_book_build
+from dclm.train.hf import quiet
+
+FINAL = "final"
+# Fault injection for the resume test: "STAGE:STEP" (e.g. "dpo:4") SIGKILLs this process
+# right after the stage whose output folder is named STAGE saves step STEP.
+KILL_AT_ENV_VAR = "DCLM_FAULT_KILL_AT"
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """What one training stage needs besides its data."""
+
+    learning_rate: float
+    batch_size: int
+    max_length: int
+    seed: int
+    epochs: float = 1.0
+    max_steps: int = -1
+    save_steps: int = 50
+    lora_rank: int = 0  # 0: full fine-tuning
+    lora_dropout: float = 0.1
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def _bf16_gpu() -> bool:
+    import torch
+
+    return torch.cuda.is_bf16_supported()
+
+
+def _common_args(settings: TrainSettings, out_dir: Path) -> dict:
+    cuda = _cuda()
+    eight_bit = cuda and importlib.util.find_spec("bitsandbytes") is not None
+    return {
+        "output_dir": str(out_dir),
+        "learning_rate": settings.learning_rate,
+        "per_device_train_batch_size": settings.batch_size,
+        "num_train_epochs": settings.epochs,
+        "max_steps": settings.max_steps,
+        "max_length": settings.max_length,
+        "seed": settings.seed,
+        "data_seed": settings.seed,
+        "save_strategy": "steps",
+        "save_steps": settings.save_steps,
+        "save_total_limit": 2,
+        "logging_steps": 10**9,
+        "log_level": "error",
+        "report_to": "none",
+        "disable_tqdm": in_book_build(),
+        "use_cpu": not cuda,
+        # trl defaults to bf16=True: on a CPU that means bf16 autocast, many times slower.
+        "bf16": cuda and _bf16_gpu(),
+        "fp16": False,
+        "gradient_checkpointing": cuda,
+        "optim": "adamw_8bit" if eight_bit else "adamw_torch",
+        "dataloader_num_workers": 0,
+    }
+
+
+def _lora(settings: TrainSettings):
+    if not settings.lora_rank:
+        return None
+    from peft import LoraConfig
+
+    return LoraConfig(r=settings.lora_rank, lora_alpha=2 * settings.lora_rank, lora_dropout=settings.lora_dropout,
+                      target_modules="all-linear", task_type="CAUSAL_LM")
+
+
+def _callbacks(out_dir: Path) -> list:
+    from transformers import TrainerCallback
+
+    stage, _, step = os.environ.get(KILL_AT_ENV_VAR, "").partition(":")
+    if stage != out_dir.name or not step:
+        return []
+
+    class KillAfterSave(TrainerCallback):
+        def on_save(self, args, state, control, **kwargs):
+            if state.global_step >= int(step):
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    return [KillAfterSave()]
+
+
+def _last_checkpoint(out_dir: Path) -> str | None:
+    checkpoints = sorted(out_dir.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
+    return str(checkpoints[-1]) if checkpoints else None
+
+
+def _finish(trainer, tokenizer, out_dir: Path) -> Path:
+    final = out_dir / FINAL
+    tmp = out_dir / f".{FINAL}.tmp"
+    model = trainer.model
+    if hasattr(model, "merge_and_unload"):  # LoRA: save a plain model the next stage can load
+        model = model.merge_and_unload()
+    model.save_pretrained(str(tmp))
+    tokenizer.save_pretrained(str(tmp))
+    tmp.rename(final)
+    return final
+
+
+def _run_stage(model_path: str | Path, records: list[dict], settings: TrainSettings, out_dir: Path,
+               config_cls, trainer_cls, **config_extra) -> Path:
+    """Train one trl stage in ``out_dir`` (resuming from its last checkpoint); return ``out_dir/final``."""
+    if (out_dir / FINAL).exists():
+        return out_dir / FINAL
+    from datasets import Dataset
+
+    from dclm.train.hf import load_causal_lm, load_tokenizer
+
+    with quiet():
+        tokenizer = load_tokenizer(model_path, padding_side="right")
+        # Loaded from its folder, so trl can rebuild a DPO reference model from the same path.
+        model = load_causal_lm(model_path).train()
+        args = config_cls(**_common_args(settings, out_dir), **config_extra)
+        trainer = trainer_cls(model=model, args=args, train_dataset=Dataset.from_list(records),
+                              processing_class=tokenizer, peft_config=_lora(settings), callbacks=_callbacks(out_dir))
+        trainer.train(resume_from_checkpoint=_last_checkpoint(out_dir))
+        return _finish(trainer, tokenizer, out_dir)
+
+
+def train_sft(model_path: str | Path, records: list[dict], settings: TrainSettings, out_dir: str | Path) -> Path:
+    """Supervised fine-tuning on ``{"prompt", "completion"}`` records (loss on completions).
+
+    Returns the folder of the trained model (``out_dir/final``).
+    """
+    from trl import SFTConfig, SFTTrainer
+
+    return _run_stage(model_path, records, settings, Path(out_dir), SFTConfig, SFTTrainer, completion_only_loss=True)
+
+
+def train_dpo(model_path: str | Path, pairs: list[dict], settings: TrainSettings, out_dir: str | Path,
+              beta: float = 0.1) -> Path:
+    """DPO on ``{"prompt", "chosen", "rejected"}`` records, starting from ``model_path``.
+
+    Full fine-tuning keeps a frozen copy of ``model_path`` as the reference; with LoRA the
+    adapter-free base is the reference. Returns ``out_dir/final``.
+    """
+    from trl import DPOConfig, DPOTrainer
+
+    return _run_stage(model_path, pairs, settings, Path(out_dir), DPOConfig, DPOTrainer, beta=beta)
