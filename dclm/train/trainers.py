@@ -127,6 +127,7 @@ def _run_stage(model_path: str | Path, records: list[dict], settings: TrainSetti
     if (out_dir / FINAL).exists():
         return out_dir / FINAL
     from datasets import Dataset
+    from transformers import PrinterCallback
 
     from dclm.train.hf import load_causal_lm, load_tokenizer
 
@@ -137,6 +138,8 @@ def _run_stage(model_path: str | Path, records: list[dict], settings: TrainSetti
         args = config_cls(**_common_args(settings, out_dir), **config_extra)
         trainer = trainer_cls(model=model, args=args, train_dataset=Dataset.from_list(records),
                               processing_class=tokenizer, peft_config=_lora(settings), callbacks=_callbacks(out_dir))
+        # With progress bars off, transformers prints every log dict to stdout instead.
+        trainer.remove_callback(PrinterCallback)
         trainer.train(resume_from_checkpoint=_last_checkpoint(out_dir))
         return _finish(trainer, tokenizer, out_dir)
 

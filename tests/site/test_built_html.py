@@ -59,6 +59,7 @@ def test_pages_show_no_stderr_and_no_errors(pages, docname):
     assert not page.select(".output.stderr"), "a cell wrote to stderr"
     assert not page.select(".output.traceback")
     assert "Traceback (most recent call last)" not in page.get_text()
+    assert "train_runtime" not in page.get_text(), "a trainer printed its logs into the page"
 
 
 def test_images_are_local_files(pages):
