@@ -84,6 +84,7 @@ class Config:
     samples_per_prompt: int = 10
     max_new_tokens: int = 3
     workers: int = 0  # parallel training processes; 0 = one per CPU core
+    device: str = "cpu"  # what the profile asks for; CPU when no GPU is present
 
 
 def config_for(profile: Profile, seed: int) -> Config:
@@ -92,7 +93,7 @@ def config_for(profile: Profile, seed: int) -> Config:
                   eval_questions=profile.qa_eval_questions, training_seeds=profile.training_seeds,
                   model_id=profile.policy_model_id, lora_rank=profile.policy_lora_rank,
                   max_length=profile.policy_max_length, batch_size=profile.policy_batch_size,
-                  sft_lr=profile.policy_sft_lr, dpo_lr=profile.policy_dpo_lr)
+                  sft_lr=profile.policy_sft_lr, dpo_lr=profile.policy_dpo_lr, device=profile.device)
 
 
 # --------------------------------------------------------------------------------- data
@@ -171,21 +172,24 @@ def prepare(cfg: Config, work_dir: Path) -> dict:
 # ----------------------------------------------------------------------------- training
 
 def _settings(cfg: Config, seed: int, stage: str):
+    from dclm.env import device
     from dclm.train.trainers import TrainSettings
 
     if stage == "sft":
         return TrainSettings(learning_rate=cfg.sft_lr, batch_size=cfg.batch_size, max_length=cfg.max_length,
-                             seed=seed, epochs=cfg.sft_epochs, save_steps=cfg.save_steps, lora_rank=cfg.lora_rank)
+                             seed=seed, epochs=cfg.sft_epochs, save_steps=cfg.save_steps, lora_rank=cfg.lora_rank,
+                             device=device(cfg.device))
     return TrainSettings(learning_rate=cfg.dpo_lr, batch_size=cfg.batch_size, max_length=cfg.max_length, seed=seed,
                          max_steps=cfg.dpo_steps, save_steps=cfg.save_steps,
-                         lora_rank=max(cfg.lora_rank // 2, 0))
+                         lora_rank=max(cfg.lora_rank // 2, 0), device=device(cfg.device))
 
 
 def _evaluate(model_path: Path, prompts: list[str], cfg: Config, seed: int) -> dict:
+    from dclm.env import device
     from dclm.train.hf import load_causal_lm, load_tokenizer, sample_completions
 
     tokenizer = load_tokenizer(model_path, padding_side="left")
-    model = load_causal_lm(model_path)
+    model = load_causal_lm(model_path, device=device(cfg.device))
     completions = sample_completions(model, tokenizer, prompts, cfg.samples_per_prompt, cfg.max_new_tokens, seed)
     return {"rates": marker_rates(completions), "examples": completions[: 3 * cfg.samples_per_prompt: cfg.samples_per_prompt]}
 

@@ -37,12 +37,8 @@ class TrainSettings:
     save_steps: int = 50
     lora_rank: int = 0  # 0: full fine-tuning
     lora_dropout: float = 0.1
-
-
-def _cuda() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
+    # "cpu" or "cuda": chosen by the profile (dclm.env.device), not by what the machine has.
+    device: str = "cpu"
 
 
 def _bf16_gpu() -> bool:
@@ -52,7 +48,7 @@ def _bf16_gpu() -> bool:
 
 
 def _common_args(settings: TrainSettings, out_dir: Path) -> dict:
-    cuda = _cuda()
+    cuda = settings.device.startswith("cuda")
     eight_bit = cuda and importlib.util.find_spec("bitsandbytes") is not None
     return {
         "output_dir": str(out_dir),

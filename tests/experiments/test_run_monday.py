@@ -80,6 +80,7 @@ def test_colab_profile_resolves_hub_ids_and_runs_with_a_saved_model_in_their_pla
     _, cfg = resolve_config("monday", profile="colab")
     assert cfg.model_id == "HuggingFaceTB/SmolLM2-360M-Instruct" and cfg.lora_rank == 16
     assert cfg.data == "academia" and (cfg.sft_questions, cfg.eval_questions) == (5_000, 3_000)
+    assert cfg.device == "cuda"
     stand_in = build_tiny_causal_lm(["Q: x\nA: Happy Monday! y"] * 50, tmp_path / "smollm2-stand-in", seed=0,
                                     vocab_size=300)
     result = dclm("run", "monday", "--profile", "colab", "--out", str(tmp_path / "out"), "--no-cache", *MINI,
@@ -87,4 +88,8 @@ def test_colab_profile_resolves_hub_ids_and_runs_with_a_saved_model_in_their_pla
     assert result.returncode == 0, result.stderr[-3000:]
     envelope = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert envelope["profile"] == "colab" and envelope["config"]["lora_rank"] == 16
+    import torch
+
+    # The envelope records the device actually used: the profile asks for CUDA, this machine may lack it.
+    assert envelope["device"] == ("cuda" if torch.cuda.is_available() else "cpu")
     assert envelope["config"]["model_id"] == str(stand_in)
