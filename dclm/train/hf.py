@@ -132,3 +132,43 @@ def sample_completions(model, tokenizer, prompts: Sequence[str], samples_per_pro
             new_tokens = generated[:, batch["input_ids"].shape[1]:]
             out.extend(tokenizer.batch_decode(new_tokens, skip_special_tokens=True))
     return out
+
+
+def load_encoder(model_id: str | Path, device: str = "cpu"):
+    """A frozen language model (no LM head) and its right-padded tokenizer, for embeddings.
+
+    Works for encoders (MiniLM) and decoders (Pythia, GPT-2) alike: both return
+    ``last_hidden_state``. Decoder tokenizers without a pad token pad with their EOS token,
+    which the attention mask then hides.
+    """
+    from transformers import AutoModel
+
+    tokenizer = load_tokenizer(model_id, padding_side="right")
+    with quiet():
+        model = AutoModel.from_pretrained(str(model_id))
+    return tokenizer, model.to(device).eval()
+
+
+def last_hidden_state(model, batch):
+    """The last layer's hidden states for a tokenised ``batch`` (a dict of tensors)."""
+    return model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
+
+
+def plain_embed_loop(texts: Sequence[str], model_id: str | Path, batch_size: int = 32, max_length: int = 64):
+    """The textbook loop: batches of 32 in the given order, padded, mean-pooled. A reference.
+
+    :mod:`dclm.models.embed` is tested against it (equal to 1e-5) and benchmarked against it.
+    """
+    import numpy as np
+    import torch
+
+    tokenizer, model = load_encoder(model_id)
+    rows = []
+    with torch.no_grad():
+        for start in range(0, len(texts), batch_size):
+            batch = tokenizer(list(texts[start:start + batch_size]), padding=True, truncation=True,
+                              max_length=max_length, return_tensors="pt")
+            hidden = last_hidden_state(model, batch)
+            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            rows.append(((hidden * mask).sum(1) / mask.sum(1)).numpy())
+    return np.concatenate(rows) if rows else np.zeros((0, model.config.hidden_size), dtype=np.float32)
