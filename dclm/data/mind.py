@@ -151,3 +151,26 @@ def load_mind(root: str | Path | None = None) -> tuple[pd.DataFrame, pd.DataFram
     """``(news, behaviors)`` of the MIND split in ``root`` (or ``$DCLM_MIND_DIR``)."""
     folder = mind_dir(root)
     return read_news(folder / "news.tsv"), read_behaviors(folder / "behaviors.tsv")
+
+
+def team_headlines(news: pd.DataFrame, min_headlines: int = 5) -> pd.DataFrame:
+    """Titles with the team each names (``""`` for none): the corpus of the DeconfoundLM chapter.
+
+    A team is the surface form of an organisation entity (``Type == "O"``) of a sports title
+    that occurs in the title; teams named by fewer than ``min_headlines`` titles are dropped
+    (those titles keep ``team = ""``). Returns columns ``news_id, title, team``.
+    """
+    teams = []
+    for category, title, entities in zip(news["category"], news["title"], news["title_entities"], strict=True):
+        team = ""
+        if category == "sports":
+            for entity in entities:
+                forms = [f for f in entity.get("SurfaceForms", []) if f and f in title]
+                if entity.get("Type") == "O" and forms:
+                    team = forms[0]
+                    break
+        teams.append(team)
+    out = pd.DataFrame({"news_id": news["news_id"], "title": news["title"], "team": teams})
+    counts = out.loc[out["team"] != "", "team"].value_counts()
+    out.loc[out["team"].isin(counts[counts < min_headlines].index), "team"] = ""
+    return out.reset_index(drop=True)

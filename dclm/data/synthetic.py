@@ -260,7 +260,7 @@ NEGATIVE = ("suffer a crushing defeat", "lose their star to a terrible injury", 
             "collapse in a disastrous loss", "fire their coach after a miserable run")
 OTHER_NEWS = (("news", "newsus", "City council approves the new budget"),
               ("finance", "finance-markets", "Markets close higher on strong earnings"),
-              ("weather", "weathertopstories", "Storm expected to bring heavy rain"),
+              ("weather", "weathertopstories", "Heavy rain expected across the region"),
               ("lifestyle", "lifestylebuzz", "Ten simple habits for a calmer morning"))
 
 

@@ -30,6 +30,7 @@ EXPERIMENTS: dict[str, str] = {
     "confounding": "Chapter 1: a confounded text feature; naive vs adjusted regression and dowhy",
     "iv": "Chapter 2: instrumental variables, weak instruments, and the DeconfoundLM correction",
     "monday": "Chapter 3: SFT then DPO amplifies a confounded weekday marker; the deconfounded fix",
+    "deconfound": "Chapter 5: DeconfoundLM end to end: deconfounded reward models, RLOO, generation metrics",
     "upworthy": "Chapter 4: observational vs experimental headline rewards and the ridge penalty sweep",
 }
 

@@ -37,6 +37,10 @@ BATCH_TOKENS = 4096
 BATCHES_PER_SHARD = 40
 
 
+# Loaded encoders by (source, device): a reward function embeds a few texts per RL step.
+_ENCODERS: dict[tuple[str, str], tuple] = {}
+
+
 class EmbeddingError(ValueError):
     """A bad pooling name, maximum length or model id for :func:`embed_texts`."""
 
@@ -123,7 +127,10 @@ def _embed_missing(texts: list[str], keys: list[str], model_id: str, pooling: st
 
     from dclm.train.hf import last_hidden_state, load_encoder
 
-    tokenizer, model = load_encoder(resolve_model(model_id), device=device)
+    source = resolve_model(model_id)
+    if (source, device) not in _ENCODERS:
+        _ENCODERS[(source, device)] = load_encoder(source, device=device)
+    tokenizer, model = _ENCODERS[(source, device)]
     encoded = tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]
     batches = length_batches(np.array([len(ids) for ids in encoded]))
     out = np.empty((len(texts), model.config.hidden_size), dtype=np.float32)

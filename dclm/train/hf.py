@@ -172,3 +172,54 @@ def plain_embed_loop(texts: Sequence[str], model_id: str | Path, batch_size: int
             mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             rows.append(((hidden * mask).sum(1) / mask.sum(1)).numpy())
     return np.concatenate(rows) if rows else np.zeros((0, model.config.hidden_size), dtype=np.float32)
+
+
+def completion_nll(model, tokenizer, prompt: str, completions: Sequence[str], batch_size: int = 64):
+    """Mean negative log-likelihood per completion token of ``prompt + completion``, one per text.
+
+    The fluency guard of the DeconfoundLM chapter: fragments a reward model likes but the SFT
+    model finds unlikely get a high value.
+    """
+    import numpy as np
+    import torch
+
+    prompt_ids = tokenizer(prompt)["input_ids"]
+    out = []
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        for start in range(0, len(completions), batch_size):
+            rows = [prompt_ids + tokenizer(text)["input_ids"] + [tokenizer.eos_token_id]
+                    for text in completions[start:start + batch_size]]
+            width = max(len(r) for r in rows)
+            ids = torch.full((len(rows), width), tokenizer.pad_token_id)
+            mask = torch.zeros((len(rows), width), dtype=torch.long)
+            for i, r in enumerate(rows):
+                ids[i, :len(r)], mask[i, :len(r)] = torch.tensor(r), 1
+            logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits[:, :-1]
+            target, target_mask = ids[:, 1:].to(device), mask[:, 1:].to(device).clone()
+            target_mask[:, : len(prompt_ids) - 1] = 0  # score completion tokens only
+            nll = torch.nn.functional.cross_entropy(logits.transpose(1, 2), target, reduction="none")
+            out.append(((nll * target_mask).sum(1) / target_mask.sum(1)).cpu().numpy())
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def classifier_positive_minus_negative(model_id: str | Path, texts: Sequence[str], device: str = "cpu",
+                                       batch_size: int = 64):
+    """P(positive) - P(negative) of a binary sentiment classifier (e.g. an SST-2 model), per text."""
+    import numpy as np
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    tokenizer = load_tokenizer(model_id, padding_side="right")
+    with quiet():
+        model = AutoModelForSequenceClassification.from_pretrained(str(model_id)).to(device).eval()
+    labels = {v.lower(): k for k, v in model.config.id2label.items()}
+    pos, neg = labels.get("positive", 1), labels.get("negative", 0)
+    out = []
+    with torch.no_grad():
+        for start in range(0, len(texts), batch_size):
+            batch = tokenizer(list(texts[start:start + batch_size]), padding=True, truncation=True,
+                              return_tensors="pt").to(device)
+            probs = model(**batch).logits.softmax(-1)
+            out.append((probs[:, pos] - probs[:, neg]).cpu().numpy())
+    return np.concatenate(out) if out else np.zeros(0)

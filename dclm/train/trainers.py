@@ -56,7 +56,6 @@ def _common_args(settings: TrainSettings, out_dir: Path) -> dict:
         "per_device_train_batch_size": settings.batch_size,
         "num_train_epochs": settings.epochs,
         "max_steps": settings.max_steps,
-        "max_length": settings.max_length,
         "seed": settings.seed,
         "data_seed": settings.seed,
         "save_strategy": "steps",
@@ -118,7 +117,7 @@ def _finish(trainer, tokenizer, out_dir: Path) -> Path:
 
 
 def _run_stage(model_path: str | Path, records: list[dict], settings: TrainSettings, out_dir: Path,
-               config_cls, trainer_cls, **config_extra) -> Path:
+               config_cls, trainer_cls, trainer_extra: dict | None = None, **config_extra) -> Path:
     """Train one trl stage in ``out_dir`` (resuming from its last checkpoint); return ``out_dir/final``."""
     if (out_dir / FINAL).exists():
         return out_dir / FINAL
@@ -133,7 +132,8 @@ def _run_stage(model_path: str | Path, records: list[dict], settings: TrainSetti
         model = load_causal_lm(model_path).train()
         args = config_cls(**_common_args(settings, out_dir), **config_extra)
         trainer = trainer_cls(model=model, args=args, train_dataset=Dataset.from_list(records),
-                              processing_class=tokenizer, peft_config=_lora(settings), callbacks=_callbacks(out_dir))
+                              processing_class=tokenizer, peft_config=_lora(settings), callbacks=_callbacks(out_dir),
+                              **(trainer_extra or {}))
         # With progress bars off, transformers prints every log dict to stdout instead.
         trainer.remove_callback(PrinterCallback)
         trainer.train(resume_from_checkpoint=_last_checkpoint(out_dir))
@@ -147,7 +147,8 @@ def train_sft(model_path: str | Path, records: list[dict], settings: TrainSettin
     """
     from trl import SFTConfig, SFTTrainer
 
-    return _run_stage(model_path, records, settings, Path(out_dir), SFTConfig, SFTTrainer, completion_only_loss=True)
+    return _run_stage(model_path, records, settings, Path(out_dir), SFTConfig, SFTTrainer, completion_only_loss=True,
+                      max_length=settings.max_length)
 
 
 def train_dpo(model_path: str | Path, pairs: list[dict], settings: TrainSettings, out_dir: str | Path,
@@ -159,4 +160,24 @@ def train_dpo(model_path: str | Path, pairs: list[dict], settings: TrainSettings
     """
     from trl import DPOConfig, DPOTrainer
 
-    return _run_stage(model_path, pairs, settings, Path(out_dir), DPOConfig, DPOTrainer, beta=beta)
+    return _run_stage(model_path, pairs, settings, Path(out_dir), DPOConfig, DPOTrainer, beta=beta,
+                      max_length=settings.max_length)
+
+
+def train_rloo(model_path: str | Path, prompts: list[str], reward, settings: TrainSettings, out_dir: str | Path,
+               beta: float = 0.05, num_generations: int = 4, max_completion_length: int = 16) -> Path:
+    """RL with trl's RLOO (REINFORCE leave-one-out), KL-anchored to ``model_path``.
+
+    ``reward(completions) -> list[float]`` scores the generated texts. trl 1.16 has no
+    PPOTrainer; RLOO needs no value model and is the on-policy method trl maintains. Returns
+    ``out_dir/final``.
+    """
+    from trl import RLOOConfig, RLOOTrainer
+
+    def reward_func(completions, **_):
+        return [float(r) for r in reward(list(completions))]
+
+    return _run_stage(model_path, [{"prompt": p} for p in prompts], settings, Path(out_dir), RLOOConfig,
+                      RLOOTrainer, trainer_extra={"reward_funcs": reward_func}, beta=beta,
+                      num_generations=num_generations, max_completion_length=max_completion_length,
+                      temperature=1.0, top_k=0, top_p=1.0)

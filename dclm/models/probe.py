@@ -1,0 +1,53 @@
+"""Ridge probes on frozen embeddings: the reward models of the DeconfoundLM chapter.
+
+A probe is ``score(x) = b + w·x`` on standardised features, fitted in closed form:
+
+    minimise ||y - b - X w||² + lam ||w||² + mu · n · Cov(X w, p)²
+
+The last term (``mu > 0``, with a confounder ``p``) is a counterfactual-invariance penalty in
+the spirit of ODIN: it pushes the score to be uncorrelated with the confounder on the training
+rows. Because ``Cov(Xw, p) = w·c`` with ``c = X_cᵀ p_c / n``, it adds ``mu·n·c cᵀ`` to the
+normal equations and keeps a closed form. Introduced in the DeconfoundLM chapter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A fitted probe: feature means and SDs (standardisation), weights and intercept."""
+
+    mean: np.ndarray
+    sd: np.ndarray
+    weights: np.ndarray
+    intercept: float
+
+    def score(self, features: np.ndarray) -> np.ndarray:
+        """The probe's score of raw (unstandardised) features, one per row."""
+        return ((np.asarray(features) - self.mean) / self.sd) @ self.weights + self.intercept
+
+
+def fit_probe(features: np.ndarray, target: np.ndarray, lam: float, confounder: np.ndarray | None = None,
+              mu: float = 0.0) -> Probe:
+    """The closed-form ridge (``mu = 0``) or invariance-penalised ridge of the module docstring."""
+    features, target = np.asarray(features, dtype=float), np.asarray(target, dtype=float)
+    if len(features) != len(target):
+        raise ValueError(f"features have {len(features)} rows but the target has {len(target)}")
+    if mu and confounder is None:
+        raise ValueError("an invariance penalty (mu > 0) needs the confounder")
+    mean, sd = features.mean(0), features.std(0)
+    sd = np.where(sd > 0, sd, 1.0)
+    x = (features - mean) / sd
+    y = target - target.mean()
+    n, d = x.shape
+    gram = x.T @ x + lam * np.eye(d)
+    if mu:
+        p = np.asarray(confounder, dtype=float)
+        c = x.T @ (p - p.mean()) / n
+        gram += mu * n * np.outer(c, c)
+    weights = np.linalg.solve(gram, x.T @ y)
+    return Probe(mean, sd, weights, float(target.mean()))
