@@ -84,6 +84,12 @@ class Config:
     eval_samples: int = 200
     training_seeds: int = 2
     workers: int = 0  # 0: one per CPU core
+    # "local": RL runs as parallel single-process jobs; "accelerate": each RL run goes through
+    # `accelerate launch` with num_processes processes (data parallel; gloo on a CPU profile).
+    launcher: str = "local"
+    num_processes: int = 2
+    settings: tuple[str, ...] = SETTINGS
+    methods: tuple[str, ...] = METHODS
     bootstrap: int = 500
     device: str = "cpu"
 
@@ -243,7 +249,7 @@ def rl_job(cfg_dict: dict, setting: str, method: str, k: int, work_dir: str, sft
     from dclm.train.trainers import train_rloo
 
     torch.set_num_threads(1)
-    cfg = Config(**{**cfg_dict, "beta_sweep": tuple(cfg_dict["beta_sweep"])})
+    cfg = _config(cfg_dict)
     root = Path(work_dir) / "rl" / setting / method / f"seed_{k}"
     done = root / "generations.json"
     if done.exists():
@@ -264,9 +270,43 @@ def rl_job(cfg_dict: dict, setting: str, method: str, k: int, work_dir: str, sft
     tuned = train_rloo(sft_path, [PROMPT] * (cfg.rl_steps * cfg.rl_batch_size), reward, _settings(cfg, seed, "rl"),
                        root, beta=cfg.rl_beta, num_generations=cfg.num_generations,
                        max_completion_length=cfg.max_completion_length)
-    result = {"generations": sample(tuned, cfg, seed)}
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if int(os.environ.get("RANK", "0")) != 0:
+        return {}
+    result = {"generations": sample(tuned, cfg, seed), "world_size": world_size}
     write_json_atomic(done, result)
     return result
+
+
+def _config(cfg_dict: dict) -> Config:
+    tuples = ("beta_sweep", "settings", "methods")
+    return Config(**{k: tuple(v) if k in tuples else v for k, v in cfg_dict.items()})
+
+
+def launch_rl_job(cfg_dict: dict, setting: str, method: str, k: int, work_dir: str, sft_path: str) -> dict:
+    """:func:`rl_job` under ``accelerate launch`` with ``num_processes`` processes."""
+    import subprocess
+    import sys
+
+    cfg = _config(cfg_dict)
+    done = Path(work_dir) / "rl" / setting / method / f"seed_{k}" / "generations.json"
+    if not done.exists():
+        cfg_path = Path(work_dir) / "config.json"
+        write_json_atomic(cfg_path, cfg_dict)
+        # accelerate 1.15's `--cpu` flag picks its single-process launcher whatever
+        # --num_processes says; `--multi_gpu` starts torchrun, and the trainer's use_cpu (CPU
+        # profiles) makes each process join a gloo group on the CPU instead.
+        command = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", str(cfg.num_processes),
+                   "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+                   *(["--multi_gpu"] if cfg.num_processes > 1 else []),
+                   "-m", "dclm.experiments.deconfound", "--config", str(cfg_path), "--setting", setting,
+                   "--method", method, "--k", str(k), "--work-dir", work_dir, "--sft", sft_path]
+        env = {**os.environ, **({"CUDA_VISIBLE_DEVICES": ""} if cfg.device == "cpu" else {})}
+        finished = subprocess.run(command, capture_output=True, text=True, env=env)
+        if finished.returncode != 0:
+            raise RuntimeError(f"accelerate launch failed for {setting}/{method}/seed {k} "
+                               f"(exit {finished.returncode}):\n{finished.stderr[-3000:]}")
+    return json.loads(done.read_text())
 
 
 def _sft(cfg: Config, work_dir: Path, prepared: dict) -> Path:
@@ -345,10 +385,16 @@ def run(cfg: Config, work_dir: Path) -> dict:
         write_json_atomic(prepared_path, prepare(cfg, work_dir))
     prepared = json.loads(prepared_path.read_text())
     sft_path = _sft(cfg, work_dir, prepared)
-    jobs = [(setting, method, k) for k in range(cfg.training_seeds) for setting in SETTINGS for method in METHODS]
+    jobs = [(setting, method, k) for k in range(cfg.training_seeds) for setting in cfg.settings
+            for method in cfg.methods]
     cfg_dict = asdict(cfg)
     workers = min(len(jobs), cfg.workers or os.cpu_count() or 1)
-    if workers <= 1:
+    if cfg.launcher == "accelerate":
+        outputs = [launch_rl_job(cfg_dict, *job, str(work_dir), str(sft_path))
+                   for job in progress(jobs, desc="RL runs (accelerate)")]
+    elif cfg.launcher != "local":
+        raise ValueError(f"launcher must be 'local' or 'accelerate', got {cfg.launcher!r}")
+    elif workers <= 1:
         outputs = [rl_job(cfg_dict, *job, str(work_dir), str(sft_path)) for job in progress(jobs, desc="RL runs")]
     else:
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
@@ -367,17 +413,19 @@ def run(cfg: Config, work_dir: Path) -> dict:
         "results": evaluated["results"], "se": evaluated["se"], "n_seeds": cfg.training_seeds,
         "sft": {key: sft_row[key] for key in ("sentiment", "team_rate", "top_team_rate", "valid_rate")},
         "beta_iv": {s: prepared["settings"][s]["beta_iv"] for s in SETTINGS},
+        "first_stage_f": {s: prepared["settings"][s]["first_stage_f"] for s in SETTINGS},
         "top_team": prepared["settings"]["entangled"]["top_team"],
         "corr_p_s": {s: prepared["settings"][s]["corr_p_s"] for s in SETTINGS},
         "corr_y_s": {s: prepared["settings"][s]["corr_y_s"] for s in SETTINGS},
+        "world_size": max(o.get("world_size", 1) for o in outputs),
         "nll_threshold": evaluated["nll_threshold"],
         "n_headlines": len(prepared["titles"]), "n_teams": len(prepared["teams"]),
         "data_sentiment": prepared["data_sentiment"], "data_team_rate": prepared["data_team_rate"],
         "beta_sweep": prepared["beta_sweep"],
     }
-    examples = {f"{s}.{m}": generations[(s, m)][0][:6] for s in SETTINGS for m in METHODS}
+    examples = {f"{s}.{m}": generations[(s, m)][0][:6] for s in cfg.settings for m in cfg.methods}
     examples["sft"] = generations[("sft", "sft")][0][:6]
-    return {"metrics": metrics, "data": {"examples": examples}}
+    return {"metrics": metrics, "data": {"examples": examples}, "world_size": metrics["world_size"]}
 
 
 # ----------------------------------------------------------------------------- figures
@@ -389,9 +437,11 @@ def figures(result) -> dict:
 
     m = result.metrics
     res, se = m["results"], m["se"]
+    settings = [name for name in SETTINGS if name in res]
+    methods = [name for name in METHODS if name in res[settings[0]]]
     groups = {METHOD_LABELS[method]: {setting: (res[setting][method]["sentiment"], se[setting][method]["sentiment"])
-                                      for setting in SETTINGS} for method in METHODS}
-    colors = {METHOD_LABELS[method]: method for method in METHODS}
+                                      for setting in settings} for method in methods}
+    colors = {METHOD_LABELS[method]: method for method in methods}
     sweep = m["beta_sweep"]
     return {
         "lesson": viz.grouped_rates(groups, None, ylabel="mean sentiment of generations (VADER, -1 to 1)",
@@ -399,14 +449,14 @@ def figures(result) -> dict:
                                     colors=colors),
         "teams": viz.grouped_rates(
             {METHOD_LABELS[method]: {f"{setting}: any team": (res[setting][method]["team_rate"], None)
-                                     for setting in SETTINGS}
-             | {f"{setting}: top team": (res[setting][method]["top_team_rate"], None) for setting in SETTINGS}
-             for method in METHODS},
+                                     for setting in settings}
+             | {f"{setting}: top team": (res[setting][method]["top_team_rate"], None) for setting in settings}
+             for method in methods},
             None, ylabel="share of generations", title="What else the policies learned: naming teams",
             colors=colors),
         "correlation": viz.grouped_rates(
             {METHOD_LABELS[method]: {setting: (res[setting][method]["reward_sentiment_corr"], None)
-                                     for setting in SETTINGS} for method in METHODS},
+                                     for setting in settings} for method in methods},
             None, ylabel="corr(reward, s(T)) on held-out headlines",
             title="How much of each reward is the true sentiment?", colors=colors),
         "beta_sweep": viz.lines(
@@ -424,3 +474,22 @@ def figures(result) -> dict:
              ("reward model\n(ridge probe)", "RL (RLOO)\nfrom SFT"), ("RL (RLOO)\nfrom SFT", "evaluate\ngenerations")],
             title="DeconfoundLM: remove the confounder's part of y before the reward model"),
     }
+
+
+def _main() -> None:
+    """One RL run, the entry point ``accelerate launch -m dclm.experiments.deconfound`` starts."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="one DeconfoundLM RL run (used by accelerate launch)")
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--setting", required=True, choices=SETTINGS)
+    parser.add_argument("--method", required=True, choices=METHODS)
+    parser.add_argument("--k", type=int, required=True)
+    parser.add_argument("--work-dir", required=True)
+    parser.add_argument("--sft", required=True)
+    args = parser.parse_args()
+    rl_job(json.loads(Path(args.config).read_text()), args.setting, args.method, args.k, args.work_dir, args.sft)
+
+
+if __name__ == "__main__":
+    _main()

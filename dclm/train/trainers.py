@@ -107,12 +107,15 @@ def _last_checkpoint(out_dir: Path) -> str | None:
 def _finish(trainer, tokenizer, out_dir: Path) -> Path:
     final = out_dir / FINAL
     tmp = out_dir / f".{FINAL}.tmp"
-    model = trainer.model
-    if hasattr(model, "merge_and_unload"):  # LoRA: save a plain model the next stage can load
-        model = model.merge_and_unload()
-    model.save_pretrained(str(tmp))
-    tokenizer.save_pretrained(str(tmp))
-    tmp.rename(final)
+    # Under accelerate launch every process gets here; one writes, the others wait for it.
+    if trainer.is_world_process_zero():
+        model = trainer.accelerator.unwrap_model(trainer.model)
+        if hasattr(model, "merge_and_unload"):  # LoRA: save a plain model the next stage can load
+            model = model.merge_and_unload()
+        model.save_pretrained(str(tmp))
+        tokenizer.save_pretrained(str(tmp))
+        tmp.rename(final)
+    trainer.accelerator.wait_for_everyone()
     return final
 
 
