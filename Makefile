@@ -18,7 +18,21 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: book test install lint unit experiments site notebooks lock clean
+.PHONY: book test install lint unit experiments site notebooks lock clean vendor screenshot
+
+# MathJax is served from the site's _static/ (book/_ext/offline_assets.py): a class with no
+# internet still gets its equations. npm fetches the pinned package once.
+MATHJAX_VERSION := 3.2.2
+MATHJAX := _build/vendor/mathjax-$(MATHJAX_VERSION)/es5/tex-mml-chtml.js
+
+vendor: $(MATHJAX)
+
+$(MATHJAX):
+	@command -v npm >/dev/null || { echo "npm is needed to vendor MathJax (apt-get install npm)"; exit 1; }
+	@mkdir -p _build/vendor/mathjax-$(MATHJAX_VERSION)
+	cd _build/vendor && npm pack --silent mathjax@$(MATHJAX_VERSION) >/dev/null && \
+	  tar xzf mathjax-$(MATHJAX_VERSION).tgz -C mathjax-$(MATHJAX_VERSION) --strip-components=1 && \
+	  rm mathjax-$(MATHJAX_VERSION).tgz
 
 test:
 	@bash scripts/test.sh
@@ -43,13 +57,18 @@ experiments: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/pytest -q tests/experiments
 
 # Pages are static: no progress bars, widgets give way to their figures (dclm.env.in_book_build).
-book: $(STAMP)
-	DCLM_BOOK_BUILD=1 TQDM_DISABLE=1 PATH="$(CURDIR)/$(BIN):$$PATH" \
+book: $(STAMP) $(MATHJAX)
+	DCLM_BOOK_BUILD=1 TQDM_DISABLE=1 HF_HUB_DISABLE_PROGRESS_BARS=1 PATH="$(CURDIR)/$(BIN):$$PATH" \
 		$(BIN)/jupyter-book build . --all -W -n --keep-going
 	@test -f _build/html/index.html
 
 site: $(STAMP)
+	@bash scripts/ensure_chromium.sh
 	$(BIN)/pytest -q tests/site
+
+# The README's picture of chapter 1, taken from the built site (documentation, committed).
+screenshot: $(STAMP)
+	$(BIN)/python scripts/sitecheck.py --readme-shot docs/chapter-1.png
 
 # Regenerate notebooks/ from book/ (the chapters' Colab install cells follow _config.yml).
 notebooks: $(STAMP)

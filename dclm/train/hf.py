@@ -27,6 +27,10 @@ def quiet() -> Iterator[None]:
     for name in names:
         logging.getLogger(name).setLevel(logging.ERROR)
     previous = transformers.logging.get_verbosity()
+    # Restore, not re-enable, on exit: a nested quiet() must not switch bars back on inside an
+    # outer one (that put "Writing model shards" bars, as widgets, into a book page).
+    bars_were_on = transformers.utils.logging.is_progress_bar_enabled()
+    hub_bars_were_off = huggingface_hub.utils.are_progress_bars_disabled()
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
     huggingface_hub.utils.disable_progress_bars()
@@ -39,8 +43,10 @@ def quiet() -> Iterator[None]:
             yield
     finally:
         transformers.logging.set_verbosity(previous)
-        transformers.logging.enable_progress_bar()
-        huggingface_hub.utils.enable_progress_bars()
+        if bars_were_on:
+            transformers.logging.enable_progress_bar()
+        if not hub_bars_were_off:
+            huggingface_hub.utils.enable_progress_bars()
         for name, level in levels.items():
             logging.getLogger(name).setLevel(level)
 

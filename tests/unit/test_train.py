@@ -64,3 +64,14 @@ def test_cpu_defaults_are_safe():
     args = _common_args(TrainSettings(learning_rate=1e-3, batch_size=4, max_length=32, seed=0), __import__("pathlib").Path("/tmp/x"))
     assert args["use_cpu"] and not args["bf16"] and not args["gradient_checkpointing"]
     assert args["optim"] == "adamw_torch"
+
+
+def test_nested_quiet_keeps_progress_bars_off_until_the_outer_block_ends():
+    import transformers
+
+    before = transformers.utils.logging.is_progress_bar_enabled()
+    with hf.quiet():
+        with hf.quiet():
+            pass
+        assert not transformers.utils.logging.is_progress_bar_enabled()
+    assert transformers.utils.logging.is_progress_bar_enabled() == before
