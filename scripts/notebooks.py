@@ -1,4 +1,7 @@
-"""Generate notebooks/NN-slug.ipynb from book/NN-slug.md, or check that they agree.
+"""Generate notebooks/NN-slug.ipynb and notebooks/practice/NN-slug.ipynb from book/NN-slug.md.
+
+The practice notebooks keep the code, the section headings and the exercises' statements, and
+drop the prose and the solutions: a student re-types or completes them cell by cell.
 
     python scripts/notebooks.py write   # what `make notebooks` runs
     python scripts/notebooks.py check   # exit 1 and list the drift
@@ -17,10 +20,12 @@ import tempfile
 from pathlib import Path
 
 import jupytext
+import nbformat
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK, NOTEBOOKS = ROOT / "book", ROOT / "notebooks"
+PRACTICE = "practice"
 INSTALL = re.compile(r'%pip install -q "dclm\[colab\] @ git\+[^"]*"')
 CHAPTER_GLOB = "[0-9][0-9]-*.md"
 
@@ -58,6 +63,51 @@ def render(source: Path, out_dir: Path) -> Path:
     return target
 
 
+def _practice_markdown(text: str) -> str:
+    """Headings and exercise statements of a markdown cell; the prose and the rest go."""
+    kept, in_exercise = [], False
+    for line in text.splitlines():
+        if line.startswith("```{exercise}"):
+            in_exercise = True
+            kept.append("**Exercise.**")
+        elif in_exercise and line.startswith("```"):
+            in_exercise = False
+        elif in_exercise and not line.startswith(":"):
+            kept.append(line)
+        elif line.startswith("#") and not line.startswith("#|"):
+            kept.append(line)
+    return "\n".join(kept).strip()
+
+
+def render_practice(source: Path, out_dir: Path) -> Path:
+    """``out_dir/<stem>.ipynb``: code, headings and exercise statements, no prose, no solutions."""
+    notebook = jupytext.read(source)
+    cells, in_solution = [], False
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            start, end = cell.source.rfind("{solution-start}"), cell.source.rfind("{solution-end}")
+            if start != end:  # the cell's last solution directive decides what follows it
+                in_solution = start > end
+            text = _practice_markdown(cell.source)
+            if text:
+                cells.append(nbformat.v4.new_markdown_cell(text))
+        elif not in_solution:
+            cells.append(cell)
+    notebook.cells = cells
+    notebook.cells.insert(1, nbformat.v4.new_markdown_cell(
+        f"*Practice version of `{source.stem}`: the code and the exercises, without the explanations "
+        f"and the solutions (those are in `notebooks/{source.stem}.ipynb` and on the website).*"))
+    for index, cell in enumerate(notebook.cells):
+        cell.id = hashlib.sha1(f"practice:{index}:{cell.source}".encode()).hexdigest()[:8]
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    notebook.metadata.pop("jupytext", None)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / f"{source.stem}.ipynb"
+    jupytext.write(notebook, target, fmt="ipynb")
+    return target
+
+
 def write() -> None:
     command = install_command()
     NOTEBOOKS.mkdir(exist_ok=True)
@@ -68,10 +118,11 @@ def write() -> None:
             source.write_text(fixed)
             print(f"updated the install cell of {source.relative_to(ROOT)}")
         render(source, NOTEBOOKS)
-    stale = {p.stem for p in NOTEBOOKS.glob("*.ipynb")} - {p.stem for p in chapters()}
-    for stem in sorted(stale):
-        (NOTEBOOKS / f"{stem}.ipynb").unlink()
-        print(f"removed notebooks/{stem}.ipynb (no book/{stem}.md)")
+        render_practice(source, NOTEBOOKS / PRACTICE)
+    for folder in (NOTEBOOKS, NOTEBOOKS / PRACTICE):
+        for stem in sorted({p.stem for p in folder.glob("*.ipynb")} - {p.stem for p in chapters()}):
+            (folder / f"{stem}.ipynb").unlink()
+            print(f"removed {(folder / stem).relative_to(ROOT)}.ipynb (no book/{stem}.md)")
 
 
 def check() -> list[str]:
@@ -89,8 +140,15 @@ def check() -> list[str]:
                 problems.append(f"notebooks/{committed.name} is missing")
             elif committed.read_text() != expected:
                 problems.append(f"notebooks/{committed.name} differs from {name}")
-    for stray in sorted({p.stem for p in NOTEBOOKS.glob("*.ipynb")} - {p.stem for p in chapters()}):
-        problems.append(f"notebooks/{stray}.ipynb has no book/{stray}.md")
+            practice = NOTEBOOKS / PRACTICE / f"{source.stem}.ipynb"
+            expected = render_practice(source, Path(tmp) / PRACTICE).read_text()
+            if not practice.exists():
+                problems.append(f"notebooks/{PRACTICE}/{practice.name} is missing")
+            elif practice.read_text() != expected:
+                problems.append(f"notebooks/{PRACTICE}/{practice.name} differs from {name}")
+    for folder in (NOTEBOOKS, NOTEBOOKS / PRACTICE):
+        for stray in sorted({p.stem for p in folder.glob("*.ipynb")} - {p.stem for p in chapters()}):
+            problems.append(f"{(folder / stray).relative_to(ROOT)}.ipynb has no book/{stray}.md")
     return problems
 
 

@@ -42,3 +42,13 @@ def test_check_detects_drift(tmp_path, monkeypatch):
     stale["cells"][-1]["source"] = "edited by hand"
     (tmp_path / f"{source.stem}.ipynb").write_text(json.dumps(stale))
     assert any("differs from" in p for p in notebooks_script.check())
+
+
+def test_practice_notebooks_keep_code_and_exercises_but_not_prose_or_solutions():
+    nb = nbformat.read(ROOT / "notebooks" / "practice" / "04-upworthy.ipynb", as_version=4)
+    text = "\n".join(c.source for c in nb.cells)
+    assert 'result = run("upworthy", seed=0)' in text  # the chapter's code
+    assert "**Exercise.**" in text and "validation *pairs*" in text  # an exercise statement
+    assert 'raw = run("upworthy"' not in text and "exercise_cfg = Config" not in text  # solutions' code
+    assert "Upworthy wrote several headlines" not in text  # prose
+    assert all(not c.outputs for c in nb.cells if c.cell_type == "code")
