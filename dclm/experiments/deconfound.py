@@ -341,39 +341,39 @@ def _bootstrap_se(values: np.ndarray, draws: int, rng: np.random.Generator) -> f
     return float(values[idx].mean(1).std(ddof=1))
 
 
-def evaluate(generations: dict, prepared: dict, sft_path: Path, cfg: Config) -> dict:
-    """Per setting and method: the generation metrics, pooled over RL seeds, with bootstrap SEs."""
-    from dclm.env import device
-    from dclm.models.sentiment import sentiment
-    from dclm.train.hf import completion_nll, load_causal_lm, load_tokenizer
+class GenerationScorer:
+    """Scores generations with the SFT model's fluency threshold, computed once per run."""
 
-    tokenizer = load_tokenizer(sft_path, padding_side="right")
-    model = load_causal_lm(sft_path, device=device(cfg.device))
-    held_out = [" " + prepared["titles"][i] for i in prepared["test"]]
-    threshold = float(np.quantile(completion_nll(model, tokenizer, PROMPT, held_out), 0.95))
-    teams = team_pattern(prepared["teams"])
-    rng = np.random.default_rng(cfg.seed)
-    results: dict = {}
-    se: dict = {}
-    for (setting, method), per_seed in generations.items():
-        top = re.compile(r"\b" + re.escape(prepared["settings"][setting]["top_team"]) + r"\b")
+    def __init__(self, prepared: dict, sft_path: Path, cfg: Config):
+        from dclm.env import device
+        from dclm.train.hf import completion_nll, load_causal_lm, load_tokenizer
+
+        self.cfg, self._nll = cfg, completion_nll
+        self.tokenizer = load_tokenizer(sft_path, padding_side="right")
+        self.model = load_causal_lm(sft_path, device=device(cfg.device))
+        held_out = [" " + prepared["titles"][i] for i in prepared["test"]]
+        self.threshold = float(np.quantile(self._nll(self.model, self.tokenizer, PROMPT, held_out), 0.95))
+        self.teams = team_pattern(prepared["teams"])
+        self.rng = np.random.default_rng(cfg.seed)
+
+    def score(self, per_seed: list[list[str]], top_team: str) -> dict:
+        """Rates pooled over seeds (mean of per-seed means) and the sentiment's pooled bootstrap SE."""
+        from dclm.models.sentiment import sentiment
+
+        top = re.compile(r"\b" + re.escape(top_team) + r"\b")
         seeds = []
         for texts in per_seed:
-            s = sentiment(texts, cfg.sentiment_model, device=cfg.device)
-            nll = completion_nll(model, tokenizer, PROMPT, [" " + t for t in texts])
-            seeds.append({"sentiment": s, "team": np.array([bool(teams.search(t)) for t in texts]),
-                          "top": np.array([bool(top.search(t)) for t in texts]), "valid": nll < threshold})
+            nll = self._nll(self.model, self.tokenizer, PROMPT, [" " + t for t in texts])
+            seeds.append({"sentiment": sentiment(texts, self.cfg.sentiment_model, device=self.cfg.device),
+                          "team_rate": np.array([bool(self.teams.search(t)) for t in texts]),
+                          "top_team_rate": np.array([bool(top.search(t)) for t in texts]),
+                          "valid_rate": nll < self.threshold})
         row = {key: float(np.mean([d[key].mean() for d in seeds]))
-               for key in ("sentiment", "team", "top", "valid")}
-        ses = [_bootstrap_se(d["sentiment"], cfg.bootstrap, rng) for d in seeds]
-        results.setdefault(setting, {})[method] = {
-            "sentiment": row["sentiment"], "team_rate": row["team"], "top_team_rate": row["top"],
-            "valid_rate": row["valid"],
-            "reward_sentiment_corr": prepared["settings"][setting]["reward_sentiment_corr"].get(method),
-            "sentiment_per_seed": [float(d["sentiment"].mean()) for d in seeds],
-        }
-        se.setdefault(setting, {})[method] = {"sentiment": float(np.sqrt(np.sum(np.square(ses))) / len(ses))}
-    return {"results": results, "se": se, "nll_threshold": threshold}
+               for key in ("sentiment", "team_rate", "top_team_rate", "valid_rate")}
+        ses = [_bootstrap_se(d["sentiment"], self.cfg.bootstrap, self.rng) for d in seeds]
+        row["sentiment_per_seed"] = [float(d["sentiment"].mean()) for d in seeds]
+        row["sentiment_se"] = float(np.sqrt(np.sum(np.square(ses))) / len(ses))
+        return row
 
 
 def run(cfg: Config, work_dir: Path) -> dict:
@@ -403,14 +403,20 @@ def run(cfg: Config, work_dir: Path) -> dict:
     generations: dict = {}
     for (setting, method, _), output in zip(jobs, outputs, strict=True):
         generations.setdefault((setting, method), []).append(output["generations"])
-    generations[("sft", "sft")] = [sample(sft_path, cfg, 1000 * cfg.seed)]
-    evaluated = evaluate(generations, {**prepared, "settings": {**prepared["settings"],
-                                                                "sft": prepared["settings"]["entangled"]}},
-                         sft_path, cfg)
-    sft_row = evaluated["results"].pop("sft")["sft"]
-    evaluated["se"].pop("sft")
+    scorer = GenerationScorer(prepared, sft_path, cfg)
+    results: dict = {}
+    se: dict = {}
+    for (setting, method), per_seed in generations.items():
+        fitted = prepared["settings"][setting]
+        row = scorer.score(per_seed, fitted["top_team"])
+        se.setdefault(setting, {})[method] = {"sentiment": row.pop("sentiment_se")}
+        results.setdefault(setting, {})[method] = {
+            **row, "reward_sentiment_corr": fitted["reward_sentiment_corr"][method]}
+    sft_generations = sample(sft_path, cfg, 1000 * cfg.seed)
+    # The top team is the same in both settings (same regions and team popularity).
+    sft_row = scorer.score([sft_generations], prepared["settings"]["entangled"]["top_team"])
     metrics = {
-        "results": evaluated["results"], "se": evaluated["se"], "n_seeds": cfg.training_seeds,
+        "results": results, "se": se, "n_seeds": cfg.training_seeds,
         "sft": {key: sft_row[key] for key in ("sentiment", "team_rate", "top_team_rate", "valid_rate")},
         "beta_iv": {s: prepared["settings"][s]["beta_iv"] for s in SETTINGS},
         "first_stage_f": {s: prepared["settings"][s]["first_stage_f"] for s in SETTINGS},
@@ -418,13 +424,13 @@ def run(cfg: Config, work_dir: Path) -> dict:
         "corr_p_s": {s: prepared["settings"][s]["corr_p_s"] for s in SETTINGS},
         "corr_y_s": {s: prepared["settings"][s]["corr_y_s"] for s in SETTINGS},
         "world_size": max(o.get("world_size", 1) for o in outputs),
-        "nll_threshold": evaluated["nll_threshold"],
+        "nll_threshold": scorer.threshold,
         "n_headlines": len(prepared["titles"]), "n_teams": len(prepared["teams"]),
         "data_sentiment": prepared["data_sentiment"], "data_team_rate": prepared["data_team_rate"],
         "beta_sweep": prepared["beta_sweep"],
     }
     examples = {f"{s}.{m}": generations[(s, m)][0][:6] for s in cfg.settings for m in cfg.methods}
-    examples["sft"] = generations[("sft", "sft")][0][:6]
+    examples["sft"] = sft_generations[:6]
     return {"metrics": metrics, "data": {"examples": examples}, "world_size": metrics["world_size"]}
 
 

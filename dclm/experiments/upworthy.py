@@ -211,8 +211,8 @@ class Archive:
 
 
 def _pair_rows(archive: Archive, pairs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    position = pd.Series(np.arange(len(archive.packages)), index=archive.packages.index)
-    return position[pairs["package_a"]].to_numpy(), position[pairs["package_b"]].to_numpy()
+    index = archive.packages.index
+    return index.get_indexer(pairs["package_a"]), index.get_indexer(pairs["package_b"])
 
 
 def split_views(archive: Archive, split_seed: int, alpha: float) -> dict:
@@ -254,7 +254,8 @@ def _scaled(features: np.ndarray, rows: np.ndarray, standardize: bool) -> np.nda
     return (features - mean) / sd
 
 
-def _diffs(archive: Archive, pairs: pd.DataFrame, scores: np.ndarray) -> np.ndarray:
+def pair_diffs(archive: Archive, pairs: pd.DataFrame, scores: np.ndarray) -> np.ndarray:
+    """Score of headline a minus score of headline b for each pair (``scores``: one row per package)."""
     a, b = _pair_rows(archive, pairs)
     return scores[a] - scores[b]
 
@@ -268,7 +269,7 @@ def observational_sweep(archive: Archive, views: dict, lambdas: np.ndarray, stan
     val_mse = ((ctr[views["obs_val"], None] - val_pred) ** 2).mean(0)
     scores = x @ weights + intercepts
     test = views["test_pairs"]
-    test_auc = pair_auc(_diffs(archive, test, scores), test["a_wins"].to_numpy())
+    test_auc = pair_auc(pair_diffs(archive, test, scores), test["a_wins"].to_numpy())
     best_val, best_test = int(np.argmin(val_mse)), int(np.argmax(test_auc))
     return {
         "val_mse": val_mse, "test_auc": test_auc, "scores": scores,
@@ -279,7 +280,7 @@ def observational_sweep(archive: Archive, views: dict, lambdas: np.ndarray, stan
 
 def _best_by_val_auc(archive: Archive, views: dict, scores_per_lambda: np.ndarray) -> np.ndarray:
     val = views["val_pairs"]
-    aucs = pair_auc(_diffs(archive, val, scores_per_lambda), val["a_wins"].to_numpy())
+    aucs = pair_auc(pair_diffs(archive, val, scores_per_lambda), val["a_wins"].to_numpy())
     return scores_per_lambda[:, int(np.argmax(aucs))]
 
 
@@ -371,7 +372,7 @@ def run_model(cfg: Config, model_id: str) -> dict:
     scores = baselines(archive, views, sweep, lambdas, cfg, cfg.seed)
     test = views["test_pairs"]
     a_wins = test["a_wins"].to_numpy()
-    diffs = {name: _diffs(archive, test, scores[name]) for name in METHODS}
+    diffs = {name: pair_diffs(archive, test, scores[name]) for name in METHODS}
     auc = {name: pair_auc(d, a_wins) for name, d in diffs.items()}
     auc_se = bootstrap_auc_se(diffs, a_wins, test["image"].to_numpy(), cfg.bootstrap, cfg.seed)
     pairs = archive.pairs

@@ -102,3 +102,10 @@ def test_split_views_keep_training_headlines_out_of_evaluation_pairs(tmp_path):
     obs = np.concatenate([views["obs_train"], views["obs_val"]])
     assert len(set(image[obs])) == len(obs)  # one package per test-image
     assert set(views["split"][views["obs_train"]]) == {"train"}
+
+
+def test_pair_diffs_follow_index_labels_not_positions():
+    packages = pd.DataFrame({"headline": ["a", "b", "c"]}, index=[10, 20, 30])
+    archive = exp.Archive(packages, pd.DataFrame(), packages["headline"], np.zeros((3, 1)), np.array(["x"] * 3))
+    pairs = pd.DataFrame({"package_a": [30, 10], "package_b": [20, 30]})
+    np.testing.assert_array_equal(exp.pair_diffs(archive, pairs, np.array([1.0, 2.0, 4.0])), [2.0, -3.0])
