@@ -54,7 +54,7 @@ def _degree(basis) -> int:
 
 
 def deconfound_outcome(y, confounder, instrument, controls=None, basis="linear",
-                       cov: str = "robust") -> DeconfoundResult:
+                       cov: str = "robust", clusters=None) -> DeconfoundResult:
     """Remove the confounder's estimated effect from the outcome ``y``.
 
     - ``confounder``: C, one column (numeric; or categorical when ``instrument`` is None).
@@ -65,6 +65,9 @@ def deconfound_outcome(y, confounder, instrument, controls=None, basis="linear",
       the powers of Z move the powers of C independently: a binary Z identifies degree 1 only
       (its powers are collinear, which raises a clear error), a continuous Z can identify more.
       Polynomial coefficients refer to the standardised confounder.
+
+    - ``cov``/``clusters``: the covariance of the fit, as in :func:`dclm.causal.iv.fit_2sls`;
+      pass ``cov="cluster"`` and the groups when the instrument varies by group.
 
     Returns a :class:`DeconfoundResult`; ``.iv`` is the fitted 2SLS (or OLS) regression.
     """
@@ -94,7 +97,7 @@ def deconfound_outcome(y, confounder, instrument, controls=None, basis="linear",
 
     if instrument is None:
         exog = terms if controls is None else pd.concat([terms, controls], axis=1)
-        fit = fit_linear(y_values[:, 0], exog=exog, cov_type=cov)
+        fit = fit_linear(y_values[:, 0], exog=exog, cov_type=cov, clusters=clusters)
     else:
         z_values, z_names, _ = as_columns(instrument, "instrument", n)
         if z_values.shape[1] != 1:
@@ -102,7 +105,8 @@ def deconfound_outcome(y, confounder, instrument, controls=None, basis="linear",
         if np.ptp(z_values) == 0:
             raise ValueError("instruments: the instrument is constant; an instrument must vary")
         z_terms = _powers(z_values[:, 0], degree, z_names[0])
-        fit = fit_linear(y_values[:, 0], exog=controls, endog=terms, instruments=z_terms, cov_type=cov)
+        fit = fit_linear(y_values[:, 0], exog=controls, endog=terms, instruments=z_terms, cov_type=cov,
+                         clusters=clusters)
 
     h = terms.to_numpy() @ fit.params[list(terms.columns)].to_numpy()
     h = h - h.mean()

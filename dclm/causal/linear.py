@@ -3,8 +3,9 @@
 OLS is 2SLS with no endogenous regressors, so both go through :func:`fit_linear`. Everything
 is computed from one cross-product of a column-major design matrix ``[1, exog, instruments,
 endog, y]``; that is what makes :func:`dclm.causal.iv.fit_2sls` fast on a million rows.
-Covariances: ``"unadjusted"`` (homoskedastic) and ``"robust"`` (HC1), both with the
-n/(n-k) small-sample correction (linearmodels' ``debiased=True``).
+Covariances: ``"unadjusted"`` (homoskedastic), ``"robust"`` (HC1) and ``"cluster"``
+(one-way clustered, for an instrument that varies by group: teams, regions), all with
+linearmodels' ``debiased=True`` small-sample corrections.
 
 Introduced in chapter 1 (regression adjustment) and chapter 2 (instrumental variables).
 """
@@ -44,7 +45,10 @@ class LinearResult:
     """A fitted OLS or 2SLS regression.
 
     ``params`` and ``std_errors`` are Series indexed by regressor name; ``first_stage_f``
-    holds one partial F statistic per endogenous regressor (empty for OLS).
+    holds one partial F statistic per endogenous regressor (empty for OLS): homoskedastic for
+    ``"unadjusted"`` and ``"robust"``; for ``"cluster"`` the cluster-robust Wald statistic of the
+    excluded instruments divided by their number, so a handful of groups cannot pass for
+    thousands of independent rows. ``n_clusters`` is the number of groups (None otherwise).
     """
 
     params: pd.Series
@@ -56,6 +60,7 @@ class LinearResult:
     endog: tuple[str, ...]
     instruments: tuple[str, ...]
     first_stage_f: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    n_clusters: int | None = None
 
     @property
     def tstats(self) -> pd.Series:
@@ -75,7 +80,8 @@ class LinearResult:
     def summary(self) -> str:
         """A plain-text table in the layout of linearmodels' summaries."""
         estimator = "IV-2SLS" if self.endog else "OLS"
-        cov_name = {"robust": "Robust (HC1)", "unadjusted": "Unadjusted"}[self.cov_type]
+        cov_name = {"robust": "Robust (HC1)", "unadjusted": "Unadjusted",
+                    "cluster": f"Clustered ({self.n_clusters} clusters)"}[self.cov_type]
         lines = [
             f"{estimator + ' Estimation Summary':^78}",
             "=" * 78,
@@ -156,16 +162,42 @@ def _rank_deficient(gram: np.ndarray) -> bool:
     return eig[0] < 1e-10 * eig[-1]
 
 
+COV_TYPES = ("robust", "unadjusted", "cluster")
+
+
+def _cluster_codes(clusters, n: int) -> tuple[np.ndarray, int]:
+    """Integer group codes 0..G-1 for ``clusters`` (any hashable labels), validated."""
+    if clusters is None:
+        raise ValueError("clusters: cov='cluster' needs clusters, one group label per row")
+    labels = pd.Series(np.asarray(clusters).ravel() if not isinstance(clusters, pd.Series) else clusters.to_numpy())
+    if len(labels) != n:
+        raise ValueError(f"clusters has {len(labels)} rows but y has {n}; pass one label per row")
+    if labels.isna().any():
+        raise ValueError(f"clusters contains missing labels (first at row {int(np.flatnonzero(labels.isna())[0])})")
+    codes, uniques = pd.factorize(labels)
+    if len(uniques) < 2:
+        raise ValueError(f"clusters: clustered covariance needs at least 2 groups, got {len(uniques)}")
+    return codes, len(uniques)
+
+
+def _group_sums(scores: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    sums = np.zeros((n_groups, scores.shape[1]))
+    np.add.at(sums, codes, scores)
+    return sums
+
+
 def fit_linear(y, exog=None, endog=None, instruments=None, add_constant: bool = True,
-               cov_type: str = "robust", exog_arg: str = "exog") -> LinearResult:
+               cov_type: str = "robust", exog_arg: str = "exog", clusters=None) -> LinearResult:
     """OLS (``endog`` and ``instruments`` None) or 2SLS of ``y`` on ``[1, exog, endog]``.
 
     ``instruments`` are the excluded instruments; ``exog`` (and the constant) instrument
     themselves. ``exog_arg`` is what error messages call ``exog`` (``ols`` calls it ``X``).
     See :func:`dclm.causal.iv.fit_2sls` for the argument contract.
     """
-    if cov_type not in ("robust", "unadjusted"):
-        raise ValueError(f"cov_type must be 'robust' or 'unadjusted', got {cov_type!r}")
+    if cov_type not in COV_TYPES:
+        raise ValueError(f"cov_type must be one of {COV_TYPES}, got {cov_type!r}")
+    if clusters is not None and cov_type != "cluster":
+        raise ValueError(f"clusters were given but cov_type is {cov_type!r}; use cov_type='cluster'")
     # Finiteness is checked once, on the cross-product matrix below (any NaN or inf in the
     # data reaches it); only then are the inputs rescanned to name the culprit.
     y_mat, y_names, _ = as_columns(y, "y", None, check_finite=False)
@@ -193,6 +225,7 @@ def fit_linear(y, exog=None, endog=None, instruments=None, add_constant: bool = 
         raise ValueError("no regressors: pass exog or endog, or keep add_constant=True")
     if n <= n_w:
         raise ValueError(f"y has {n} rows but the model has {n_w} coefficients; more rows are needed")
+    codes, n_clusters = _cluster_codes(clusters, n) if cov_type == "cluster" else (None, None)
 
     # Column-major so each block below is a contiguous view and BLAS reads it without copies.
     design = np.empty((n, n_z + k_endog + 1), order="F")
@@ -234,6 +267,10 @@ def fit_linear(y, exog=None, endog=None, instruments=None, add_constant: bool = 
     correction = n / (n - n_w)
     if cov_type == "unadjusted":
         cov = bread * (resid @ resid / n) * correction
+    elif cov_type == "cluster":
+        # linearmodels' ClusteredCovariance with debiased=True: G/(G-1) · (n-1)/(n-k).
+        xi = _group_sums(design[:, :n_z] * resid[:, None], codes, n_clusters) @ pi
+        cov = bread @ (xi.T @ xi) @ bread * (n_clusters / (n_clusters - 1)) * ((n - 1) / (n - n_w))
     else:
         # Z' diag(e^2) Z as (Z e)'(Z e), scaling our own copy of Z in place: no n x l temporary.
         scaled = design[:, :n_z]
@@ -250,7 +287,10 @@ def fit_linear(y, exog=None, endog=None, instruments=None, add_constant: bool = 
         dependent=y_names[0],
         endog=tuple(names["endog"]),
         instruments=tuple(names["instruments"]),
-        first_stage_f=_first_stage_f(gram, n, n_exog, n_z, k_endog, names["endog"]),
+        first_stage_f=(_first_stage_f(gram, n, n_exog, n_z, k_endog, names["endog"]) if cov_type != "cluster"
+                       else _cluster_first_stage_f(design, gram, n_exog, n_z, k_endog, names["endog"],
+                                                   codes, n_clusters)),
+        n_clusters=n_clusters,
     )
     weak = result.first_stage_f[result.first_stage_f < WEAK_INSTRUMENT_F]
     for name, value in weak.items():
@@ -275,6 +315,27 @@ def _first_stage_f(gram, n, n_exog, n_z, k_endog, endog_names) -> pd.Series:
     return pd.Series(values, dtype=float)
 
 
-def ols(y, X, add_constant: bool = True, cov_type: str = "robust") -> LinearResult:
+def _cluster_first_stage_f(design, gram, n_exog, n_z, k_endog, endog_names, codes, n_clusters) -> pd.Series:
+    """Cluster-robust Wald statistic of the excluded instruments per first stage, over q.
+
+    Equals linearmodels' ``first_stage.diagnostics["f.stat"]`` divided by q under
+    ``cov_type="clustered", debiased=True``.
+    """
+    n = design.shape[0]
+    q = n_z - n_exog
+    zz_inv = np.linalg.inv(gram[:n_z, :n_z])
+    values = {}
+    for j, name in enumerate(endog_names):
+        col = n_z + j
+        coef = zz_inv @ gram[:n_z, col]
+        resid = design[:, col] - design[:, :n_z] @ coef
+        xi = _group_sums(design[:, :n_z] * resid[:, None], codes, n_clusters)
+        cov = zz_inv @ (xi.T @ xi) @ zz_inv * (n_clusters / (n_clusters - 1)) * ((n - 1) / (n - n_z))
+        excluded = coef[n_exog:]
+        values[name] = float(excluded @ np.linalg.solve(cov[n_exog:, n_exog:], excluded)) / q
+    return pd.Series(values, dtype=float)
+
+
+def ols(y, X, add_constant: bool = True, cov_type: str = "robust", clusters=None) -> LinearResult:
     """Regress ``y`` on the columns of ``X`` (plus a constant called ``const``)."""
-    return fit_linear(y, exog=X, add_constant=add_constant, cov_type=cov_type, exog_arg="X")
+    return fit_linear(y, exog=X, add_constant=add_constant, cov_type=cov_type, exog_arg="X", clusters=clusters)

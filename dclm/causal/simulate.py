@@ -94,6 +94,19 @@ def simulate_listings(
 
 
 SETTINGS = ("orthogonal", "entangled")
+ARROWS = ("text_to_popularity", "popularity_to_text")
+
+# The book's causal graph for the news story (chapters 2, 5 and 6 draw it the same way):
+#
+#     Z (region) ──> p (popularity) ──β──> y (clicks) <──1── s(T) (the text's own quality)
+#                        ^                                     │
+#                        └──────────── ρ (entanglement) ───────┘
+#
+# s(T) -> p: a headline's tone changes the exposure it gets (editors promote negative,
+# breaking-news headlines). The estimand is g, the text's effect on y at fixed popularity
+# (here g = s), because a generated headline will get its exposure from a new policy, not from
+# the editors in the log. Optional parts: an unobserved U -> p and U -> y (``hidden_confounding``)
+# and an observed proxy p~ = p + error (``measurement_error``).
 
 
 def simulate_popularity(
@@ -107,49 +120,77 @@ def simulate_popularity(
     direct_effect: float = 0.0,
     instrument_confounding: float = 0.0,
     control_effect: float = 0.0,
+    measurement_error: float = 0.0,
+    hidden_confounding: float = 0.0,
+    arrow: str = "text_to_popularity",
 ) -> pd.DataFrame:
     """Texts' causal scores, a popularity confounder, its instrument, and an outcome.
 
-    Chapter 2's news story: a headline about a team has a causal score s(T) (how good the
-    text is), the team has a popularity p, and popularity is driven by the instrument Z, the
-    home region's market size. The outcome (clicks) is
+    Chapter 2's news story, drawn in the module's graph: a headline has a causal score s(T)
+    (standard normal), the instrument Z is the team's home-region market size, and popularity
 
-        y = s(T) + beta·p + direct_effect·Z + control_effect·w + noise.
+        p = (instrument_strength·Z + entanglement·s(T) + hidden_confounding·U + v) / sd,
 
-    Columns: ``quality`` s(T) (standard normal), ``instrument`` Z (standard normal),
-    ``control`` w (an observed control, e.g. the season, correlated with Z: 0.5·Z + noise),
-    ``confounder`` p, ``outcome`` y. Popularity is
+    with v, U ~ N(0, 1) and sd its known population SD, so ``beta`` is in outcome units per SD
+    of popularity. The outcome (clicks) is
 
-        p = (instrument_strength·Z + entanglement·s(T) + v) / sd,    v ~ N(0, 1),
+        y = s(T) + beta·p + hidden_confounding·U + direct_effect·Z + control_effect·w + noise.
 
-    scaled by its known population sd so ``beta`` is in outcome units per SD of popularity.
-    In the ``"orthogonal"`` setting the entanglement is forced to 0 (p independent of s);
-    in ``"entangled"`` p moves with the text's own score (negative by default: popular teams
-    get more negative headlines), so OLS of y on p is biased and only the instrument helps.
+    The estimand is g = 1, the effect of s(T) on y at fixed p, and beta, the effect of p.
+    In ``"orthogonal"`` the entanglement is forced to 0; in ``"entangled"`` (negative by
+    default: editors promote negative headlines) p moves with s(T), so OLS of y on p is biased.
 
-    The three IV assumptions can each be broken: relevance by a tiny
-    ``instrument_strength``, exclusion by ``direct_effect`` (Z moves y other than through p),
-    independence by ``instrument_confounding`` (Z moves s(T) too). ``control_effect`` makes Z
-    a valid instrument only once w is controlled for. Introduced in chapter 2.
+    Columns: ``quality`` s(T), ``instrument`` Z, ``control`` w (0.5·Z + noise, an observed
+    control), ``true_confounder`` p, ``confounder`` what the analyst observes (p plus
+    ``measurement_error``·N(0, 1): a proxy), ``hidden`` U, ``outcome`` y.
+
+    Mechanisms that defeat "adjust for popularity and the text" but not the instrument:
+    ``measurement_error`` > 0 (a noisy proxy leaves part of p's effect to be credited to the
+    text, which predicts p) and ``hidden_confounding`` > 0 (conditioning on p, a collider of
+    s(T) and U, makes s(T) and U dependent). The three IV assumptions can each be broken:
+    relevance by a tiny ``instrument_strength``, exclusion by ``direct_effect``, independence
+    by ``instrument_confounding`` (Z moves s(T) too).
+
+    ``arrow="popularity_to_text"`` reverses the questioned arrow: p = (instrument_strength·Z +
+    v)/sd and s(T) = base quality + entanglement·p, so the text is a mediator of popularity.
+    Then 2SLS estimates p's total effect, beta + entanglement, not beta. Introduced in chapter 2.
     """
     if setting not in SETTINGS:
         raise ValueError(f"setting must be one of {SETTINGS}, got {setting!r}")
+    if arrow not in ARROWS:
+        raise ValueError(f"arrow must be one of {ARROWS}, got {arrow!r}")
     if n < 10:
         raise ValueError(f"n must be at least 10, got {n}")
+    for name, value in (("measurement_error", measurement_error), ("noise_sd", noise_sd)):
+        if not np.isfinite(value) or value < 0:
+            raise ValueError(f"{name} must be a finite number >= 0, got {value}")
     rho = entanglement if setting == "entangled" else 0.0
+    # Draw order is fixed (new terms last), so adding a mechanism never reshuffles the others.
     instrument = rng.standard_normal(n)
-    quality = rng.standard_normal(n) + instrument_confounding * instrument
+    base_quality = rng.standard_normal(n) + instrument_confounding * instrument
     control = 0.5 * instrument + rng.standard_normal(n)
-    sd = np.sqrt(instrument_strength**2 + rho**2 * (1 + instrument_confounding**2)
-                 + 2 * instrument_strength * rho * instrument_confounding + 1.0)
-    popularity = (instrument_strength * instrument + rho * quality + rng.standard_normal(n)) / sd
-    outcome = (quality + beta * popularity + direct_effect * instrument + control_effect * control
-               + noise_sd * rng.standard_normal(n))
+    popularity_noise = rng.standard_normal(n)
+    outcome_noise = rng.standard_normal(n)
+    hidden = rng.standard_normal(n)
+    error = rng.standard_normal(n)
+    a, c = instrument_strength, instrument_confounding
+    if arrow == "text_to_popularity":
+        quality = base_quality
+        sd = np.sqrt(a**2 + rho**2 * (1 + c**2) + 2 * a * rho * c + hidden_confounding**2 + 1.0)
+        popularity = (a * instrument + rho * quality + hidden_confounding * hidden + popularity_noise) / sd
+    else:
+        sd = np.sqrt(a**2 + hidden_confounding**2 + 1.0)
+        popularity = (a * instrument + hidden_confounding * hidden + popularity_noise) / sd
+        quality = base_quality + rho * popularity
+    outcome = (quality + beta * popularity + hidden_confounding * hidden + direct_effect * instrument
+               + control_effect * control + noise_sd * outcome_noise)
     return pd.DataFrame({
         "quality": quality,
         "instrument": instrument,
         "control": control,
-        "confounder": popularity,
+        "true_confounder": popularity,
+        "confounder": popularity + measurement_error * error,
+        "hidden": hidden,
         "outcome": outcome,
     })
 
@@ -157,18 +198,26 @@ def simulate_popularity(
 def simulate_headline_outcomes(teams: pd.Series, sentiment: np.ndarray, rng: np.random.Generator,
                                setting: str = "entangled", beta: float = 1.0, instrument_strength: float = 1.0,
                                entanglement: float = 2.0, noise_sd: float = 0.3,
-                               regions: dict[str, float] | None = None) -> pd.DataFrame:
+                               regions: dict[str, float] | None = None,
+                               measurement_error: float = 0.0) -> pd.DataFrame:
     """Chapter 5's outcomes for real headlines: y = s(T) + beta·p + noise, with p instrumented by Z.
 
-    Each team gets a home region (drawn with ``rng``) whose market size is the instrument Z;
-    the team's popularity is ``instrument_strength·Z + 0.5·u``. A headline's raw popularity is
-    its team's (0 for headlines naming none) plus, in the ``"entangled"`` setting,
-    ``-entanglement·s(T)`` (editors promote negative news, headline by headline) plus noise;
-    p is that, standardised. So ``beta`` is in sentiment units per SD of popularity. Columns:
-    ``team, sentiment, region, instrument, team_popularity, popularity, outcome``.
+    The module's graph, headline by headline. Each team gets a home region (drawn with
+    ``rng``) whose market size is the instrument Z; the team's popularity is
+    ``instrument_strength·Z + 0.5·u``. A headline's raw popularity is its team's (0 for
+    headlines naming none) plus, in the ``"entangled"`` setting, ``-entanglement·s(T)`` (the
+    text moves p: editors promote negative news) plus noise; p is that, standardised, so
+    ``beta`` is in sentiment units per SD of popularity. The estimand is g = s(T), the text's
+    effect at fixed popularity.
+
+    Columns: ``team, sentiment, region, instrument, team_popularity, popularity`` (the true p),
+    ``observed_popularity`` (p + ``measurement_error``·N(0, 1), what an analyst logs; equal to
+    p by default) and ``outcome``. The error is drawn last, so y does not depend on it.
     """
     if setting not in SETTINGS:
         raise ValueError(f"setting must be one of {SETTINGS}, got {setting!r}")
+    if not np.isfinite(measurement_error) or measurement_error < 0:
+        raise ValueError(f"measurement_error must be a finite number >= 0, got {measurement_error}")
     regions = regions or {"Northport": 1.6, "Lakeside": 1.0, "Riverton": 0.6, "Highfield": 0.2,
                           "Westvale": -0.2, "Stonebridge": -0.6, "Eastmoor": -1.0, "Pinecrest": -1.6}
     teams = pd.Series(teams).fillna("").astype(str).reset_index(drop=True)
@@ -183,5 +232,7 @@ def simulate_headline_outcomes(teams: pd.Series, sentiment: np.ndarray, rng: np.
         0.3 * rng.standard_normal(len(teams))
     popularity = (raw - raw.mean()) / raw.std()
     outcome = sentiment + beta * popularity + noise_sd * rng.standard_normal(len(teams))
+    observed = popularity + measurement_error * rng.standard_normal(len(teams))
     return pd.DataFrame({"team": teams, "sentiment": sentiment, "region": region, "instrument": instrument,
-                         "team_popularity": popularity_team, "popularity": popularity, "outcome": outcome})
+                         "team_popularity": popularity_team, "popularity": popularity,
+                         "observed_popularity": observed, "outcome": outcome})
