@@ -310,3 +310,105 @@ def scale_curves(lambdas: Sequence[float], test_auc_by_model: Mapping[str, Seque
         fig.tight_layout()
     plt.close(fig)
     return fig
+
+
+def news_dag(hidden: bool = False, proxy: bool = False) -> Figure:
+    """The book's one graph for the news story (chapters 2, 5, 6), drawn the same everywhere.
+
+    Z (region) -> p (popularity) -> y (clicks) <- s(T) (text); s(T) -> p dashed: present in the
+    entangled setting only. ``hidden`` adds an unobserved U -> p, U -> y; ``proxy`` adds the
+    logged proxy p~ of p.
+    """
+    nodes = {"Z\nregion": (0.0, 1.0), "p\npopularity": (1.0, 1.0), "s(T)\ntext": (1.0, 0.0),
+             "y\nclicks": (2.0, 0.5)}
+    edges = [("Z\nregion", "p\npopularity"), ("p\npopularity", "y\nclicks"), ("s(T)\ntext", "y\nclicks"),
+             ("s(T)\ntext", "p\npopularity")]
+    if hidden:
+        nodes["U\nunobserved"] = (2.0, 1.6)
+        edges += [("U\nunobserved", "p\npopularity"), ("U\nunobserved", "y\nclicks")]
+    if proxy:
+        nodes["p~\nlogged"] = (0.0, 0.0)
+        edges.append(("p\npopularity", "p~\nlogged"))
+    title = "Z -> p -> y <- s(T); s(T) -> p (dashed) when entangled"
+    return draw_dag(nodes, edges, dashed=[("s(T)\ntext", "p\npopularity")], title=title)
+
+
+def dot_whisker_panels(panels: Mapping[str, Mapping[str, Sequence[float]]], labels: Mapping[str, str],
+                       truth: float | None, xlabel: str, title: str) -> Figure:
+    """One row per panel and method: the mean of the draws with their 2.5-97.5% range.
+
+    ``panels`` maps a panel label to method (a colour name) -> draws (Monte Carlo or seeds).
+    """
+    rows, names, means, ranges = [], [], [], []
+    for panel, methods in panels.items():
+        for method, draws in methods.items():
+            values = np.asarray(draws, dtype=float)
+            rows.append(f"{panel}\n{labels.get(method, method)}")
+            names.append(method)
+            means.append(float(values.mean()))
+            ranges.append([float(q) for q in np.percentile(values, [2.5, 97.5])])
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(7.2, 0.42 * len(rows) + 1.6))
+        ys = np.arange(len(rows))[::-1]
+        for y, mean, (low, high), name in zip(ys, means, ranges, names, strict=True):
+            ax.plot([low, high], [y, y], color=color(name), linewidth=2)
+            ax.plot(mean, y, "o", color=color(name))
+        if truth is not None:
+            ax.axvline(truth, color=color("truth"), linestyle="--", label=f"truth ({truth:g})")
+            ax.legend(loc="best")
+        ax.set_yticks(ys, rows, fontsize=8)
+        ax.set(xlabel=xlabel, title=title)
+        fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def seed_bars(groups: Mapping[str, Mapping[str, Sequence[float]]], ylabel: str, title: str,
+              colors: Mapping[str, str] | None = None) -> Figure:
+    """Grouped bars of the mean over seeds, a 95% t interval across seeds, and each seed as a dot.
+
+    ``groups`` maps a method label to cluster label -> per-seed values.
+    """
+    from dclm.claims import seed_interval
+
+    labels = list(next(iter(groups.values())))
+    width = 0.8 / len(groups)
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(7.2, 3.9))
+        for i, (group, values) in enumerate(groups.items()):
+            xs = np.arange(len(labels)) + (i - (len(groups) - 1) / 2) * width
+            shade = color((colors or {}).get(group, group))
+            means = [float(np.mean(values[label])) for label in labels]
+            intervals = [seed_interval(values[label]) for label in labels]
+            errors = np.array([[m - lo for m, (lo, _) in zip(means, intervals, strict=True)],
+                               [hi - m for m, (_, hi) in zip(means, intervals, strict=True)]])
+            ax.bar(xs, means, width * 0.95, yerr=np.nan_to_num(errors), capsize=3, label=group, color=shade,
+                   alpha=0.75)
+            for x, label in zip(xs, labels, strict=True):
+                ax.plot([x] * len(values[label]), values[label], "o", color="black", markersize=2.5)
+        ax.set_xticks(np.arange(len(labels)), labels)
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.set(ylabel=ylabel, title=title)
+        ax.legend(fontsize=8, ncols=2)
+        fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def advantage_map(x: Sequence[float], y: Sequence[float], difference: np.ndarray, significant: np.ndarray,
+                  xlabel: str, ylabel: str, title: str, colorbar_label: str) -> Figure:
+    """A heatmap of ``difference[i_y, i_x]`` (diverging, 0 white); a dot where ``significant``."""
+    difference = np.asarray(difference, dtype=float)
+    bound = float(np.nanmax(np.abs(difference))) or 1.0
+    with plt.rc_context({**STYLE, "axes.grid": False}):
+        fig, ax = plt.subplots(figsize=(6.4, 4.4))
+        image = ax.imshow(difference, origin="lower", cmap="PuOr", vmin=-bound, vmax=bound, aspect="auto")
+        for (i, j), mark in np.ndenumerate(np.asarray(significant)):
+            ax.text(j, i, f"{difference[i, j]:+.2f}" + ("*" if mark else ""), ha="center", va="center", fontsize=8)
+        ax.set_xticks(np.arange(len(x)), [f"{v:g}" for v in x])
+        ax.set_yticks(np.arange(len(y)), [f"{v:g}" for v in y])
+        ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+        fig.colorbar(image, ax=ax, label=colorbar_label)
+        fig.tight_layout()
+    plt.close(fig)
+    return fig

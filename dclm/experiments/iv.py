@@ -6,10 +6,18 @@ entangled setting, also by the headline's own score s(T). OLS of y on p is biase
 entangled; 2SLS with Z is unbiased in both settings; subtracting ĥ(p) = β̂·p leaves an outcome
 that tracks s(T) better than raw y.
 
+Three ways to learn the text's effect g (truth 1) and popularity's effect beta: ``naive``
+(y on p alone for beta, y on s(T) alone for g), ``adjusted`` (y on s(T) and p together: the
+text and the confounder as features) and ``iv`` (2SLS with Z, then y - beta_IV p on s(T)).
+Adjusting is enough in the plain entangled case; the ``mechanisms`` study shows two cases
+where it is not and the instrument still is: popularity observed through a noisy proxy, and
+an unobserved cause of both popularity and clicks. ``other_arrow`` reverses s(T) -> p.
+
 Metrics: ``orthogonal`` and ``entangled``, each with ``true_beta``, ``ols_beta``, ``iv_beta``,
 ``iv_se``, ``first_stage_f``, ``corr_raw`` (corr of y with s(T)), ``corr_adjusted`` (corr of
-the adjusted outcome with s(T)); ``dowhy`` (the cross-check with a control). Data: Monte
-Carlo studies behind the chapter's figures.
+the adjusted outcome with s(T)); ``mechanisms.<case>.<estimator>_{beta,g}`` (Monte Carlo
+means) with ``..._sd``; ``other_arrow`` (``iv_beta``, ``direct_beta``, ``total_effect``);
+``dowhy`` (the cross-check with a control). Data: Monte Carlo draws behind the figures.
 """
 
 from __future__ import annotations
@@ -31,6 +39,16 @@ SEED_DOC = (
     "(settings, weak instruments, assumption violations, beta sweep, dowhy check) from "
     "independent child streams of the same seed"
 )
+
+# Where "adjust for the text and popularity" fails and the instrument does not (chapter 2).
+MECHANISMS = {
+    "entangled": {},
+    "proxy": {"measurement_error": 1.0},
+    "hidden": {"hidden_confounding": 1.0},
+}
+MECHANISM_LABELS = {"entangled": "entangled, p observed", "proxy": "p observed with error",
+                    "hidden": "unobserved cause of p and y"}
+ESTIMATORS = ("naive", "adjusted", "iv")
 
 # The three IV assumptions, each broken on its own (chapter 2's "what goes wrong" figure).
 VIOLATIONS = {
@@ -56,6 +74,8 @@ class Config:
     weak_strengths: tuple[float, ...] = (0.02, 0.04, 0.07, 0.1, 0.15, 0.25, 0.5, 1.0)
     beta_grid: tuple[float, ...] = (0.0, 0.1, 0.3, 1.0, 3.0)
     dowhy_control_effect: float = 1.0
+    measurement_error: float = 1.0
+    hidden_confounding: float = 1.0
 
 
 def config_for(profile: Profile, seed: int) -> Config:
@@ -102,8 +122,26 @@ def _monte_carlo(cfg: Config, seq: np.random.SeedSequence, setting: str, **chang
     return {"ols": ols_est, "iv": iv_est, "first_stage_f": f_stats}
 
 
+def three_estimates(data) -> dict[str, float]:
+    """beta and g by the naive, adjusted and IV routes on one draw (see the module docstring)."""
+    y, p, z, s = (data[c].to_numpy() for c in ("outcome", "confounder", "instrument", "quality"))
+    pc, sc = p - p.mean(), s - s.mean()
+    both = np.column_stack([sc, pc])
+    adjusted_g, adjusted_beta = np.linalg.lstsq(both, y - y.mean(), rcond=None)[0]
+    iv_beta = wald_ratio(y, p, z)
+    deconfounded = y - iv_beta * p
+    return {"naive_beta": float(pc @ (y - y.mean()) / (pc @ pc)), "naive_g": float(sc @ (y - y.mean()) / (sc @ sc)),
+            "adjusted_beta": float(adjusted_beta), "adjusted_g": float(adjusted_g),
+            "iv_beta": float(iv_beta), "iv_g": float(sc @ (deconfounded - deconfounded.mean()) / (sc @ sc))}
+
+
+def _mechanism_changes(cfg: Config, case: str) -> dict:
+    return {key: getattr(cfg, key) for key in MECHANISMS[case]}
+
+
 def run(cfg: Config, work_dir=None) -> dict:
-    seqs = iter(np.random.SeedSequence(cfg.seed).spawn(16 + len(cfg.weak_strengths) + len(cfg.beta_grid)))
+    seqs = iter(np.random.SeedSequence(cfg.seed).spawn(16 + len(cfg.weak_strengths) + len(cfg.beta_grid)
+                                                       + len(MECHANISMS) + 1))
     metrics = {}
     for setting in SETTINGS:
         data = _draw(cfg, np.random.default_rng(next(seqs)), cfg.n, setting)
@@ -138,6 +176,25 @@ def run(cfg: Config, work_dir=None) -> dict:
         beta_sweep["corr_adjusted"].append(m["corr_adjusted"])
         beta_sweep["corr_ols_adjusted"].append(float(np.corrcoef(ols_adjusted, data["quality"])[0, 1]))
 
+    mechanisms, mechanisms_mc = {}, {}
+    for case in MECHANISMS:
+        rng = np.random.default_rng(next(seqs))
+        draws = [three_estimates(_draw(cfg, rng, cfg.mc_n, "entangled", **_mechanism_changes(cfg, case)))
+                 for _ in range(cfg.mc_reps)]
+        mechanisms_mc[case] = {key: [d[key] for d in draws] for key in draws[0]}
+        mechanisms[case] = {"true_beta": cfg.beta, "true_g": 1.0,
+                            **{key: float(np.mean(v)) for key, v in mechanisms_mc[case].items()},
+                            **{f"{key}_sd": float(np.std(v, ddof=1)) for key, v in mechanisms_mc[case].items()}}
+    metrics["mechanisms"] = mechanisms
+
+    # The other arrow, p -> s(T): the text mediates part of popularity's effect.
+    reverse = _draw(cfg, np.random.default_rng(next(seqs)), cfg.n, "entangled", arrow="popularity_to_text")
+    reverse_estimates = three_estimates(reverse)
+    metrics["other_arrow"] = {"iv_beta": reverse_estimates["iv_beta"], "adjusted_beta": reverse_estimates["adjusted_beta"],
+                              "direct_beta": cfg.beta, "total_effect": cfg.beta + cfg.entanglement,
+                              "iv_se": float(fit_2sls(reverse["outcome"], reverse[["confounder"]],
+                                                      reverse[["instrument"]]).std_errors["confounder"])}
+
     # dowhy cross-check with an observed control w that Z is correlated with.
     data = _draw(cfg, np.random.default_rng(next(seqs)), cfg.n, "entangled",
                  control_effect=cfg.dowhy_control_effect)
@@ -150,8 +207,44 @@ def run(cfg: Config, work_dir=None) -> dict:
         "iv_with_control_se": float(with_control.std_errors["confounder"]),
         "iv_without_control": float(without_control.params["confounder"]),
     }
-    return {"metrics": metrics, "data": {"settings_mc": settings_mc, "weak": weak,
+    return {"metrics": metrics, "data": {"settings_mc": settings_mc, "weak": weak, "mechanisms_mc": mechanisms_mc,
                                         "violations": violations, "beta_sweep": beta_sweep}}
+
+
+def claims(metrics: dict, data: dict) -> dict:
+    """The chapter's comparative sentences (:class:`dclm.claims.Claim`), computed from the run."""
+    from dclm.claims import Claim, off_target, on_target
+
+    truth = metrics["entangled"]["true_beta"]
+    out = {
+        "ols_entangled": off_target(data["settings_mc"]["entangled"]["ols"], truth, "OLS of y on p, entangled"),
+        "iv_entangled": on_target(data["settings_mc"]["entangled"]["iv"], truth, "2SLS, entangled"),
+        "ols_orthogonal": on_target(data["settings_mc"]["orthogonal"]["ols"], truth, "OLS of y on p, orthogonal"),
+        "iv_orthogonal": on_target(data["settings_mc"]["orthogonal"]["iv"], truth, "2SLS, orthogonal"),
+    }
+    for case in MECHANISMS:
+        mc = data["mechanisms_mc"][case]
+        out[f"naive_g_{case}"] = off_target(mc["naive_g"], 1.0, "the naive g (y on s(T) alone)")
+        check = on_target if case == "entangled" else off_target
+        out[f"adjusted_g_{case}"] = check(mc["adjusted_g"], 1.0, "adjusting for the text and popularity")
+        out[f"iv_g_{case}"] = on_target(mc["iv_g"], 1.0, "the IV route")
+    arrow = metrics["other_arrow"]
+    near_total = abs(arrow["iv_beta"] - arrow["total_effect"]) < 3 * arrow["iv_se"]
+    far_direct = abs(arrow["iv_beta"] - arrow["direct_beta"]) > 3 * arrow["iv_se"]
+    out["other_arrow"] = Claim(near_total and far_direct,
+                               f"2SLS gives {arrow['iv_beta']:.2f} (SE {arrow['iv_se']:.2f}): "
+                               f"{'the total effect' if near_total else 'not the total effect'} "
+                               f"{arrow['total_effect']:g}, {'not' if far_direct else 'close to'} the direct "
+                               f"effect {arrow['direct_beta']:g}")
+    weak = data["weak"]
+    moves = abs(weak["median_bias_iv"][0]) > abs(weak["median_bias_iv"][-1]) and \
+        weak["median_bias_iv"][0] * weak["median_bias_ols"][0] > 0
+    out["weak_towards_ols"] = Claim(moves, (
+        f"at first-stage F {weak['median_f'][0]:.1f} the median IV bias is {weak['median_bias_iv'][0]:+.2f}, "
+        f"{'on the same side as' if weak['median_bias_iv'][0] * weak['median_bias_ols'][0] > 0 else 'opposite to'} "
+        f"OLS's {weak['median_bias_ols'][0]:+.2f}; at F {weak['median_f'][-1]:.0f} it is "
+        f"{weak['median_bias_iv'][-1]:+.2f}"))
+    return out
 
 
 def figures(result) -> dict:
@@ -164,8 +257,7 @@ def figures(result) -> dict:
             {setting.capitalize(): data["settings_mc"][setting] for setting in SETTINGS},
             methods={"ols": "naive", "iv": "iv"}, truth=cfg["beta"],
             xlabel="estimated beta (clicks per SD of popularity)",
-            title=f"OLS is biased only when entangled; IV is centred on the truth in both "
-                  f"({cfg['mc_reps']} draws of {cfg['mc_n']:,})",
+            title=f"OLS and 2SLS estimates of beta, {cfg['mc_reps']} draws of {cfg['mc_n']:,}",
         ),
         "weak": viz.weak_instrument_bias(data["weak"]),
         "violations": viz.dot_whisker(
@@ -174,7 +266,7 @@ def figures(result) -> dict:
             [v["iqr_iv"] for v in data["violations"].values()],
             truth=cfg["beta"], color_name="iv",
             xlabel="2SLS estimate of beta (median and interquartile range over draws)",
-            title="Break one IV assumption and the estimate moves away from the truth",
+            title="2SLS estimates of beta with one IV assumption broken at a time",
         ),
         "correlation": viz.lines(
             data["beta_sweep"]["beta"],
@@ -182,16 +274,17 @@ def figures(result) -> dict:
             labels={"naive": "raw outcome y", "iv": "IV-deconfounded y - beta_IV p"},
             xlabel="beta: clicks per SD of popularity (log scale; 0 drawn at the left)",
             ylabel="correlation with the text's score s(T)",
-            title="The stronger the confound, the more deconfounding restores the text's signal",
+            title="Correlation with s(T) of raw and deconfounded clicks, by beta",
             logx=True,
         ),
-        "dag": viz.draw_dag(
-            {"Z\nregion": (0.0, 1.0), "p\npopularity": (1.0, 1.0), "s(T)\ntext": (1.0, 0.0),
-             "y\nclicks": (2.0, 0.5)},
-            [("Z\nregion", "p\npopularity"), ("p\npopularity", "y\nclicks"),
-             ("s(T)\ntext", "y\nclicks"), ("s(T)\ntext", "p\npopularity")],
-            dashed=[("s(T)\ntext", "p\npopularity")],
-            title="Z moves popularity only; entanglement (dashed) links p and s(T)",
+        "dag": viz.news_dag(),
+        "mechanisms": viz.dot_whisker_panels(
+            {MECHANISM_LABELS[case]: {est: data["mechanisms_mc"][case][f"{est}_g"] for est in ESTIMATORS}
+             for case in MECHANISMS},
+            labels={"naive": "naive: y on s(T)", "adjusted": "adjusted: y on s(T) and p",
+                    "iv": "IV: y - beta_IV p on s(T)"},
+            truth=1.0, xlabel="estimated g, the text's effect at fixed popularity (mean, 2.5-97.5% of draws)",
+            title=f"Three estimates of g in three worlds, {cfg['mc_reps']} draws of {cfg['mc_n']:,}",
         ),
     }
 
