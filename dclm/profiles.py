@@ -95,7 +95,8 @@ PROFILES: dict[str, Profile] = {
         embed_model_ids=("sentence-transformers/all-MiniLM-L6-v2",),
         rl_policy_model_id="tiny",
         sentiment_model="vader",
-        rl_seeds=2,
+        # Intervals across RL seeds need several: 5 (about 60 short RL runs on 2 cores).
+        rl_seeds=5,
     ),
     "colab": Profile(
         name="colab",

@@ -253,11 +253,16 @@ REGIONS = {  # region: standardised market size, the instrument Z
 TEAMS = ("Lynxes", "Ravens", "Comets", "Bears", "Falcons", "Tides", "Wolves", "Pilots", "Rockets",
          "Hawks", "Miners", "Sharks", "Knights", "Bison", "Otters", "Storm")
 POSITIVE = ("win a thrilling game", "celebrate a stunning comeback", "earn a brilliant victory",
-            "delight fans with a great season", "sign a fantastic new star")
+            "delight fans with a great season", "sign a fantastic new star", "cheer a wonderful win at home",
+            "enjoy a joyful homecoming", "praise their excellent young keeper", "love their best start in years",
+            "win the cup in a glorious final")
 NEUTRAL_SPORTS = ("announce the new schedule", "play on Sunday", "travel to the coast", "hold practice",
-                  "name a new captain")
+                  "name a new captain", "move the kickoff to noon", "list the squad for Saturday",
+                  "open the training camp", "change the team bus route", "publish the ticket dates")
 NEGATIVE = ("suffer a crushing defeat", "lose their star to a terrible injury", "face an ugly scandal",
-            "collapse in a disastrous loss", "fire their coach after a miserable run")
+            "collapse in a disastrous loss", "fire their coach after a miserable run",
+            "lose a painful game at home", "fail badly in a sad season", "face angry fans after a horrible loss",
+            "suffer a tragic injury crisis", "endure a bitter and awful defeat")
 OTHER_NEWS = (("news", "newsus", "City council approves the new budget"),
               ("finance", "finance-markets", "Markets close higher on strong earnings"),
               ("weather", "weathertopstories", "Heavy rain expected across the region"),

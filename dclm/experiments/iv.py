@@ -247,8 +247,17 @@ def claims(metrics: dict, data: dict) -> dict:
     return out
 
 
+_COLOUR = {"adjusted": "feature"}
+
+
+def _retitled(fig, title: str):
+    # viz.weak_instrument_bias's own title states a conclusion; figure titles describe.
+    fig.axes[0].set_title(title)
+    return fig
+
+
 def figures(result) -> dict:
-    """``lesson``, ``weak``, ``violations``, ``correlation`` and ``dag``."""
+    """``lesson``, ``weak``, ``violations``, ``correlation``, ``dag`` and ``mechanisms``."""
     from dclm import viz
 
     cfg, data = result.config, result.data
@@ -259,7 +268,8 @@ def figures(result) -> dict:
             xlabel="estimated beta (clicks per SD of popularity)",
             title=f"OLS and 2SLS estimates of beta, {cfg['mc_reps']} draws of {cfg['mc_n']:,}",
         ),
-        "weak": viz.weak_instrument_bias(data["weak"]),
+        "weak": _retitled(viz.weak_instrument_bias(data["weak"]),
+                          f"Median bias of 2SLS and OLS by first-stage F, {cfg['mc_reps']} draws of {cfg['mc_n']:,}"),
         "violations": viz.dot_whisker(
             list(data["violations"]),
             [v["median_iv"] for v in data["violations"].values()],
@@ -279,9 +289,12 @@ def figures(result) -> dict:
         ),
         "dag": viz.news_dag(),
         "mechanisms": viz.dot_whisker_panels(
-            {MECHANISM_LABELS[case]: {est: data["mechanisms_mc"][case][f"{est}_g"] for est in ESTIMATORS}
+            # Keys are colour names: adjusting for p is the confounder-as-feature method, and
+            # viz gives "adjusted" the same blue as "iv", which would make two rows look alike.
+            {MECHANISM_LABELS[case]: {_COLOUR.get(est, est): data["mechanisms_mc"][case][f"{est}_g"]
+                                      for est in ESTIMATORS}
              for case in MECHANISMS},
-            labels={"naive": "naive: y on s(T)", "adjusted": "adjusted: y on s(T) and p",
+            labels={"naive": "naive: y on s(T)", "feature": "adjusted: y on s(T) and p",
                     "iv": "IV: y - beta_IV p on s(T)"},
             truth=1.0, xlabel="estimated g, the text's effect at fixed popularity (mean, 2.5-97.5% of draws)",
             title=f"Three estimates of g in three worlds, {cfg['mc_reps']} draws of {cfg['mc_n']:,}",

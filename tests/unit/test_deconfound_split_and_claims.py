@@ -1,0 +1,86 @@
+"""DeconfoundLM's story split, shared reward runs and claims (chapter 5)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dclm.causal.simulate import simulate_headline_outcomes
+from dclm.experiments import deconfound
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    from dclm.data import mind, synthetic
+
+    folder = tmp_path_factory.mktemp("mind")
+    synthetic.write_mind(folder, n_news=1_500, n_users=5, n_impressions=5, seed=3)
+    return mind.team_headlines(mind.read_news(folder / "news.tsv"))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_no_test_headline_appears_in_training(generated, seed):
+    train, test = deconfound.split_by_story(generated["title"], generated["team"], np.random.default_rng(seed))
+    titles = generated["title"]
+    assert set(titles.iloc[train]).isdisjoint(set(titles.iloc[test]))
+    assert len(train) + len(test) == len(titles)
+    assert 0.15 < len(test) / len(titles) < 0.3
+    # Stories, not only strings: a test phrase never occurs with another team in training.
+    keys = np.array(deconfound.story_keys(titles, generated["team"]))
+    assert set(keys[train]).isdisjoint(set(keys[test]))
+
+
+def test_split_rejects_a_bad_share(generated):
+    with pytest.raises(ValueError, match="test_share must be between 0 and 1, got 1.5"):
+        deconfound.split_by_story(generated["title"], generated["team"], np.random.default_rng(0), 1.5)
+
+
+def test_identical_rewards_share_one_id_and_scores_are_standardised(generated):
+    rng = np.random.default_rng(0)
+    features = rng.standard_normal((len(generated), 8))
+    sentiment = features[:, 0] / 3
+    headlines = generated.assign(sentiment=sentiment)
+    cfg = deconfound.Config(probe_lambda=10.0)
+    train, _ = deconfound.split_by_story(headlines["title"], headlines["team"], np.random.default_rng(0))
+    fits = {s: deconfound.fit_rewards(features, deconfound.outcomes_for(headlines, s, cfg, np.random.default_rng(0)),
+                                      train, cfg) for s in ("entangled", "proxy", "orthogonal")}
+    ids = {s: {m: f["probes"][m]["id"] for m in deconfound.METHODS} for s, f in fits.items()}
+    # y is the same in entangled and proxy (only the logged p differs): one naive reward, one RL run.
+    assert ids["entangled"]["naive"] == ids["proxy"]["naive"]
+    assert ids["entangled"]["feature"] != ids["proxy"]["feature"]
+    assert len({ids[s]["oracle"] for s in ids}) == 1
+    stored = fits["entangled"]["probes"]["iv"]
+    scores = deconfound._probe(stored).score(features[train])
+    np.testing.assert_allclose((scores.mean(), scores.std()), (stored["score_mean"], stored["score_sd"]))
+
+
+def test_proxy_outcome_equals_entangled_outcome():
+    teams = pd.Series(["A", "B", "", "C"] * 50)
+    s = np.linspace(-1, 1, 200)
+    exact = simulate_headline_outcomes(teams, s, np.random.default_rng(4), "entangled")
+    proxy = simulate_headline_outcomes(teams, s, np.random.default_rng(4), "entangled", measurement_error=1.0)
+    np.testing.assert_array_equal(exact["outcome"], proxy["outcome"])
+    np.testing.assert_array_equal(exact["popularity"], exact["observed_popularity"])
+    assert 0.8 < np.std(proxy["observed_popularity"] - proxy["popularity"]) < 1.2
+
+
+def _metrics(iv_corr, feature_corr, iv_sent, naive_sent):
+    def row(sent, corr):
+        return {"sentiment_per_seed": list(sent), "top_team_rate_per_seed": [0.1] * len(sent),
+                "reward_sentiment_corr": float(np.mean(corr)), "reward_sentiment_corr_per_replicate": list(corr)}
+    settings = {}
+    for setting in ("orthogonal", "entangled", "proxy"):
+        settings[setting] = {"iv": row(iv_sent, iv_corr), "feature": row(iv_sent, feature_corr),
+                             "naive": row(naive_sent, [-0.3, -0.2, -0.25])}
+    return {"results": settings, "failure_settings": ["proxy"]}
+
+
+def test_claims_follow_the_numbers_and_fail_when_broken():
+    good = deconfound.claims(_metrics([0.8, 0.9, 0.85], [0.1, 0.2, 0.0], [0.5, 0.6, 0.55], [-0.5, -0.6, -0.4]))
+    assert good["corr_iv_over_feature_proxy"].holds
+    assert good["sentiment_iv_over_naive_entangled"].holds
+    assert good["naive_reward_negative_entangled"].holds
+    assert "higher than" in good["corr_iv_over_feature_proxy"].text
+    broken = deconfound.claims(_metrics([0.1, 0.2, 0.0], [0.8, 0.9, 0.85], [-0.5, -0.6, -0.4], [0.5, 0.6, 0.55]))
+    assert not broken["corr_iv_over_feature_proxy"].holds
+    assert not broken["sentiment_iv_over_naive_entangled"].holds
+    assert "lower than" in broken["corr_iv_over_feature_proxy"].text
