@@ -114,7 +114,6 @@ class Config:
     num_processes: int = 2
     settings: tuple[str, ...] = SETTINGS
     methods: tuple[str, ...] = METHODS
-    bootstrap: int = 500
     device: str = "cpu"
 
 
@@ -315,10 +314,13 @@ def advantage_map(features: np.ndarray, headlines: pd.DataFrame, cfg: Config) ->
     Entangled outcomes. Rows: ``map_measurement_error`` (logging error of p); columns:
     ``map_lambdas`` (the probes' ridge penalty: how little of p's effect a penalised p column can
     keep before the text's team names take it over). Per cell, ``map_seeds`` independent draws
-    and story splits; ``low``/``high`` is the 95% t interval of the paired difference.
+    and story splits; ``low``/``high`` is the 95% t interval of the paired difference. None
+    when ``map_seeds`` is 0 (a quick side run).
     """
     from dclm.claims import seed_interval
 
+    if cfg.map_seeds == 0:
+        return None
     s = headlines["sentiment"].to_numpy()
     shape = (len(cfg.map_measurement_error), len(cfg.map_lambdas))
     cells = {key: np.zeros(shape) for key in ("feature", "iv", "difference", "low", "high")}
@@ -695,8 +697,16 @@ def figures(result) -> dict:
     methods = [name for name in METHODS if name in res[settings[0]]]
     colors = {METHOD_LABELS[method]: method for method in methods}
     sweep, lam, amap = m["beta_sweep"], m["lambda_sweep"], m["map"]
-    significant = (np.asarray(amap["low"]) > 0) | (np.asarray(amap["high"]) < 0)
-    return {
+    figs = {}
+    if amap:
+        significant = (np.asarray(amap["low"]) > 0) | (np.asarray(amap["high"]) < 0)
+        figs["map"] = viz.advantage_map(
+            amap["lambda"], amap["measurement_error"], np.asarray(amap["difference"]), significant,
+            xlabel="ridge penalty lambda of both reward probes",
+            ylabel="SD of the logging error of popularity",
+            title="IV minus confounder-as-feature: held-out corr(reward, s(T))",
+            colorbar_label="difference in correlation (* 95% interval excludes 0)")
+    return figs | {
         "lesson": viz.seed_bars(
             {METHOD_LABELS[method]: {setting: res[setting][method]["sentiment_per_seed"] for setting in settings}
              for method in methods},
@@ -728,12 +738,6 @@ def figures(result) -> dict:
             labels={"feature": "confounder as feature", "iv": "DeconfoundLM-IV"},
             xlabel="ridge penalty lambda (log scale)", ylabel="SD of the reward on training headlines",
             title="Reward scale by ridge penalty (before standardising)", logx=True),
-        "map": viz.advantage_map(
-            amap["lambda"], amap["measurement_error"], np.asarray(amap["difference"]), significant,
-            xlabel="ridge penalty lambda of both reward probes",
-            ylabel="SD of the logging error of popularity",
-            title="IV minus confounder-as-feature: held-out corr(reward, s(T))",
-            colorbar_label="difference in correlation (* 95% interval excludes 0)"),
         "beta_sweep": viz.lines(
             sweep["beta"], {"naive": sweep["corr_naive"], "iv": sweep["corr_iv"], "truth": sweep["corr_y"]},
             labels={"naive": "naive reward", "iv": "DeconfoundLM-IV reward", "truth": "outcome y itself"},

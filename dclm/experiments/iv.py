@@ -217,10 +217,10 @@ def claims(metrics: dict, data: dict) -> dict:
 
     truth = metrics["entangled"]["true_beta"]
     out = {
-        "ols_entangled": off_target(data["settings_mc"]["entangled"]["ols"], truth, "OLS of y on p, entangled"),
-        "iv_entangled": on_target(data["settings_mc"]["entangled"]["iv"], truth, "2SLS, entangled"),
-        "ols_orthogonal": on_target(data["settings_mc"]["orthogonal"]["ols"], truth, "OLS of y on p, orthogonal"),
-        "iv_orthogonal": on_target(data["settings_mc"]["orthogonal"]["iv"], truth, "2SLS, orthogonal"),
+        "ols_entangled": off_target(data["settings_mc"]["entangled"]["ols"], truth, "OLS of y on p in the entangled setting"),
+        "iv_entangled": on_target(data["settings_mc"]["entangled"]["iv"], truth, "2SLS in the entangled setting"),
+        "ols_orthogonal": on_target(data["settings_mc"]["orthogonal"]["ols"], truth, "OLS of y on p in the orthogonal setting"),
+        "iv_orthogonal": on_target(data["settings_mc"]["orthogonal"]["iv"], truth, "2SLS in the orthogonal setting"),
     }
     for case in MECHANISMS:
         mc = data["mechanisms_mc"][case]

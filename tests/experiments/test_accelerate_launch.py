@@ -7,7 +7,8 @@ import sys
 
 MINI = ["--set", "launcher=accelerate", "--set", "num_processes=2", "--set", "settings=entangled",
         "--set", "methods=iv", "--set", "training_seeds=1", "--set", "rl_steps=3", "--set", "n_news=300",
-        "--set", "sft_epochs=1", "--set", "eval_samples=8", "--set", "save_steps=2", "--set", "bootstrap=20"]
+        "--set", "sft_epochs=1", "--set", "eval_samples=8", "--set", "save_steps=2",
+        "--set", "reward_replicates=2", "--set", "map_seeds=2"]
 
 
 def test_rl_runs_under_accelerate_with_two_processes(tmp_path):
@@ -18,7 +19,7 @@ def test_rl_runs_under_accelerate_with_two_processes(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     envelope = json.loads((out / "metrics.json").read_text())
     assert envelope["world_size"] == 2
-    job = out / "work" / "rl" / "entangled" / "iv" / "seed_0"
+    (job,) = (out / "work" / "rl").glob("*/seed_0")
     assert (job / "final" / "config.json").exists() and (job / "checkpoint-2").exists()
     assert len(json.loads((job / "generations.json").read_text())["generations"]) == 8
     assert set(envelope["metrics"]["results"]) == {"entangled"}
