@@ -53,9 +53,10 @@ def seed_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, 
 
 
 def greater(a: Sequence[float] | float, b: Sequence[float] | float, a_label: str, b_label: str,
-            quantity: str, paired: bool = True) -> Claim:
+            quantity: str, paired: bool = True, unit: str = "seeds") -> Claim:
     """Whether ``a`` exceeds ``b``: for per-seed values, the interval of the (paired) difference
-    lies above 0; for single numbers, plain comparison."""
+    lies above 0; for single numbers, plain comparison. ``unit`` names what the values are
+    replicates of (RL seeds, data draws)."""
     a_values, b_values = np.atleast_1d(np.asarray(a, dtype=float)), np.atleast_1d(np.asarray(b, dtype=float))
     if len(a_values) == 1 or len(b_values) == 1:
         a_mean, b_mean = float(a_values.mean()), float(b_values.mean())
@@ -73,4 +74,4 @@ def greater(a: Sequence[float] | float, b: Sequence[float] | float, a_label: str
     relation = "higher than" if holds else ("lower than" if high < 0 else "not distinguishable from")
     return Claim(holds, f"{a_label}'s {quantity} ({a_values.mean():.2f}) is {relation} {b_label}'s "
                         f"({b_values.mean():.2f}; difference 95% interval {low:+.2f} to {high:+.2f} "
-                        f"over {len(a_values)} seeds)")
+                        f"over {len(a_values)} {unit})")

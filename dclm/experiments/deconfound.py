@@ -660,20 +660,21 @@ def claims(metrics: dict) -> dict:
     for setting in metrics["failure_settings"]:
         out[f"corr_iv_over_feature_{setting}"] = greater(
             per_replicate(setting, "iv"), per_replicate(setting, "feature"), "the IV reward",
-            "the confounder-as-feature reward", "held-out correlation with s(T)")
+            "the confounder-as-feature reward", "held-out correlation with s(T)", unit="data draws")
         out[f"sentiment_iv_over_feature_{setting}"] = greater(
             per_seed(setting, "iv"), per_seed(setting, "feature"), "the IV policy", "the confounder-as-feature policy",
-            "mean sentiment", paired=False)
+            "mean sentiment", paired=False, unit="RL seeds")
     for setting in ("orthogonal", "entangled"):
         out[f"corr_iv_vs_feature_{setting}"] = greater(
             per_replicate(setting, "iv"), per_replicate(setting, "feature"), "the IV reward",
-            "the confounder-as-feature reward", "held-out correlation with s(T)")
+            "the confounder-as-feature reward", "held-out correlation with s(T)", unit="data draws")
         out[f"sentiment_iv_over_naive_{setting}"] = greater(
             per_seed(setting, "iv"), per_seed(setting, "naive"), "the IV policy", "the naive policy", "mean sentiment",
-            paired=False)
+            paired=False, unit="RL seeds")
     out["top_team_naive_over_iv_orthogonal"] = greater(
         per_seed("orthogonal", "naive", "top_team_rate"), per_seed("orthogonal", "iv", "top_team_rate"),
-        "the naive policy", "the IV policy", "share of headlines naming the top team", paired=False)
+        "the naive policy", "the IV policy", "share of headlines naming the top team", paired=False,
+        unit="RL seeds")
     naive_corr = res["entangled"]["naive"]["reward_sentiment_corr"]
     out["naive_reward_negative_entangled"] = Claim(
         max(per_replicate("entangled", "naive")) < 0,
