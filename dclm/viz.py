@@ -389,7 +389,7 @@ def seed_bars(groups: Mapping[str, Mapping[str, Sequence[float]]], ylabel: str, 
         ax.set_xticks(np.arange(len(labels)), labels)
         ax.axhline(0, color="black", linewidth=0.8)
         ax.set(ylabel=ylabel, title=title)
-        ax.legend(fontsize=8, ncols=2)
+        ax.legend(fontsize=8, ncols=2, loc="best")
         fig.tight_layout()
     plt.close(fig)
     return fig
