@@ -67,9 +67,13 @@ def greater(a: Sequence[float] | float, b: Sequence[float] | float, a_label: str
     if paired:
         low, high = seed_interval(diff)
     else:
-        se = math.sqrt(a_values.var(ddof=1) / len(a_values) + b_values.var(ddof=1) / len(b_values))
+        # Welch: a t interval with Satterthwaite's degrees of freedom (few seeds per arm).
+        va, vb = a_values.var(ddof=1) / len(a_values), b_values.var(ddof=1) / len(b_values)
+        se = math.sqrt(va + vb)
+        dof = (va + vb) ** 2 / (va**2 / (len(a_values) - 1) + vb**2 / (len(b_values) - 1)) if se > 0 else 1.0
         centre = a_values.mean() - b_values.mean()
-        low, high = centre - 1.96 * se, centre + 1.96 * se
+        half = stats.t.ppf(0.975, dof) * se
+        low, high = centre - half, centre + half
     holds = low > 0
     relation = "higher than" if holds else ("lower than" if high < 0 else "not distinguishable from")
     return Claim(holds, f"{a_label}'s {quantity} ({a_values.mean():.2f}) is {relation} {b_label}'s "

@@ -32,8 +32,13 @@ class Probe:
 
 
 def fit_probe(features: np.ndarray, target: np.ndarray, lam: float, confounder: np.ndarray | None = None,
-              mu: float = 0.0) -> Probe:
-    """The closed-form ridge (``mu = 0``) or invariance-penalised ridge of the module docstring."""
+              mu: float = 0.0, unpenalised: np.ndarray | None = None) -> Probe:
+    """The closed-form ridge (``mu = 0``) or invariance-penalised ridge of the module docstring.
+
+    ``unpenalised`` (one column, e.g. the confounder as a feature) enters the regression with no
+    penalty, as a control: it is partialled out of the features and the target (Frisch-Waugh),
+    so its coefficient is free and the returned probe scores the features with it at its mean.
+    """
     features, target = np.asarray(features, dtype=float), np.asarray(target, dtype=float)
     if len(features) != len(target):
         raise ValueError(f"features have {len(features)} rows but the target has {len(target)}")
@@ -43,6 +48,14 @@ def fit_probe(features: np.ndarray, target: np.ndarray, lam: float, confounder: 
     sd = np.where(sd > 0, sd, 1.0)
     x = (features - mean) / sd
     y = target - target.mean()
+    if unpenalised is not None:
+        c = np.asarray(unpenalised, dtype=float).ravel()
+        if len(c) != len(target):
+            raise ValueError(f"unpenalised has {len(c)} rows but the target has {len(target)}")
+        c = c - c.mean()
+        if c @ c > 0:
+            x = x - np.outer(c, c @ x / (c @ c))
+            y = y - c * (c @ y / (c @ c))
     n, d = x.shape
     gram = x.T @ x + lam * np.eye(d)
     if mu:

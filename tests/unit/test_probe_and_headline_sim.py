@@ -59,3 +59,19 @@ def test_team_headlines_find_teams_in_mind_schema_titles(tmp_path):
     assert len(named) > 150 and set(named["team"]) <= set(synthetic.TEAMS)
     assert all(team in title for team, title in zip(named["team"], named["title"], strict=True))
     assert (frame.loc[frame["team"] == "", "title"].str.split().str[0].isin(synthetic.TEAMS)).sum() == 0
+
+
+def test_unpenalised_control_equals_ols_on_the_control_and_ridge_on_the_rest():
+    """Frisch-Waugh: the probe's text weights are those of the joint fit with c unpenalised."""
+    rng = np.random.default_rng(5)
+    n, d, lam = 400, 6, 30.0
+    x = rng.standard_normal((n, d))
+    c = x[:, 0] + rng.standard_normal(n)
+    y = x @ np.linspace(1, 0, d) + 2.0 * c + rng.standard_normal(n)
+    probe = fit_probe(x, y, lam, unpenalised=c)
+    xs = (x - x.mean(0)) / x.std(0)
+    design = np.column_stack([xs, c - c.mean()])
+    penalty = np.diag([lam] * d + [0.0])
+    joint = np.linalg.solve(design.T @ design + penalty, design.T @ (y - y.mean()))
+    np.testing.assert_allclose(probe.weights, joint[:d], rtol=1e-10)
+    assert abs(joint[-1] - 2.0) < 0.2
