@@ -77,6 +77,8 @@ def overlapping_tick_labels(fig: Figure, pad: float = 2.0) -> list[tuple[str, st
     renderer = _renderer(fig)
     pairs = []
     for ax in fig.axes:
+        if not ax.axison:  # a drawing (draw_dag) shows no ticks
+            continue
         for along, labels, limits in ((0, ax.get_xticklabels(), ax.get_xlim()), (1, ax.get_yticklabels(), ax.get_ylim())):
             low, high = sorted(limits)
             drawn = [(label.get_window_extent(renderer), label.get_text()) for label in labels
