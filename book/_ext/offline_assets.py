@@ -112,7 +112,8 @@ def _write_root_redirect(app, exception) -> None:
         return
     favicon = app.config.html_favicon
     icon = f'<link rel="icon" href="_static/{Path(favicon).name}">\n' if favicon and "://" not in favicon else ""
-    page = REDIRECT_PAGE.format(title=html.escape(app.config.html_title or app.config.project), target=f"{app.config.root_doc}.html", icon=icon)
+    title = html.escape(app.config.html_title or app.config.project)
+    page = REDIRECT_PAGE.format(title=title, target=f"{app.config.root_doc}.html", icon=icon)
     (Path(app.outdir) / "index.html").write_text(page, encoding="utf-8")
 
 
