@@ -5,7 +5,8 @@
 Each page of ``_toc.yml``, in order, is opened in the headless Chromium the site checks use
 (scripts/sitecheck.py), with its equations typeset by the site's own MathJax and its figures
 loaded, printed with the theme's print style (no sidebars), and the pages are joined into one
-file with a bookmark per page (pypdf). Links between pages point at the local server that
+file with a bookmark per page and a footer (the page's title, page numbers running through
+the book) laid over it (pypdf). Links between pages point at the local server that
 printed them, so they are turned into plain text; links to the outside world stay. The PDF
 lands inside the site (``_build/html/dclm-book.pdf``), so the intro's link to it works online
 and offline. Needs ``make book`` first.
@@ -14,9 +15,12 @@ and offline. Needs ``make book`` first.
 from __future__ import annotations
 
 import argparse
+import bisect
 import importlib.util
+import io
 import os
 import sys
+from html import escape
 from pathlib import Path
 
 import yaml
@@ -42,9 +46,16 @@ _PREPARE = """async () => {
     return document.querySelectorAll('mjx-container').length;
 }"""
 
-FOOTER = ('<div style="font-size:7pt;color:#666;width:100%;padding:0 12mm;display:flex;'
-          'justify-content:space-between"><span class="title"></span>'
-          '<span><span class="pageNumber"></span> / <span class="totalPages"></span></span></div>')
+# Chromium numbers each printed page on its own, so the footer (the page's title, and page
+# numbers running through the whole book) is printed once for the whole file and laid over
+# its pages, which are printed with an empty bottom margin for it.
+FOOTERS = """<!DOCTYPE html><html><head><meta charset="utf-8"><style>
+@page {{ size: A4; margin: 0 }}
+body {{ margin: 0 }}
+.page {{ height: 296mm; position: relative; break-after: page }}
+.footer {{ position: absolute; left: 12mm; right: 12mm; bottom: 7mm; display: flex;
+          justify-content: space-between; gap: 8mm; font: 7pt sans-serif; color: #666 }}
+</style></head><body>{pages}</body></html>"""
 
 
 def toc_pages(root: Path = ROOT) -> list[str]:
@@ -86,8 +97,7 @@ def build_pdf(html: Path, out: Path, pages: list[str] | None = None) -> dict:
             tab.goto(f"{base}{page}.html", wait_until="networkidle")
             equations += tab.evaluate(_PREPARE)
             title = tab.title().split("—")[0].split("|")[0].strip() or page
-            printed = tab.pdf(format="A4", print_background=True, display_header_footer=True,
-                              header_template="<span></span>", footer_template=FOOTER,
+            printed = tab.pdf(format="A4", print_background=True,
                               margin={"top": "14mm", "bottom": "16mm", "left": "12mm", "right": "12mm"})
             tab.close()
             tmp.write_bytes(printed)
@@ -95,12 +105,34 @@ def build_pdf(html: Path, out: Path, pages: list[str] | None = None) -> dict:
             writer.append(PdfReader(tmp), outline_item=title)
             sections.append((title, first + 1))
             print(f"[{number}/{len(pages)}] {page}: {len(writer.pages) - first} page(s)", flush=True)
+        _add_footers(context, writer, sections)
         context.close()
     writer.add_metadata({"/Title": _book_title(), "/Creator": "dclm scripts/pdf.py (Chromium)"})
     with open(tmp, "wb") as handle:
         writer.write(handle)
     os.replace(tmp, out)
     return {"pages": len(writer.pages), "equations": equations, "sections": sections}
+
+
+def _add_footers(context, writer, sections: list[tuple[str, int]]) -> None:
+    """Lay "section title ... n / N" over every page of ``writer``, counting through the whole book."""
+    from pypdf import PdfReader
+
+    total = len(writer.pages)
+    starts = [first for _, first in sections]
+    footers = []
+    for number in range(1, total + 1):
+        title = sections[bisect.bisect_right(starts, number) - 1][0]
+        footers.append(f'<div class="page"><div class="footer"><span>{escape(title)}</span>'
+                       f"<span>{number} / {total}</span></div></div>")
+    tab = context.new_page()
+    tab.set_content(FOOTERS.format(pages="".join(footers)))
+    overlay = PdfReader(io.BytesIO(tab.pdf(format="A4", print_background=False, prefer_css_page_size=True)))
+    tab.close()
+    if len(overlay.pages) != total:
+        raise RuntimeError(f"the footers came out on {len(overlay.pages)} pages for a {total}-page book")
+    for page, footer in zip(writer.pages, overlay.pages, strict=True):
+        page.merge_page(footer)
 
 
 def _book_title() -> str:

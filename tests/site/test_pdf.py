@@ -62,6 +62,17 @@ def test_one_section_per_page_of_the_book_in_reading_order(reader):
     assert firsts == sorted(firsts) and len(set(firsts)) == len(firsts)
 
 
+def test_every_page_carries_its_title_and_a_page_number_through_the_book(reader):
+    total = len(reader.pages)
+    starts = {reader.get_destination_page_number(item): item["/Title"] for item in reader.outline}
+    title = None
+    for index, page in enumerate(reader.pages):
+        title = starts.get(index, title)
+        text = page.extract_text()
+        assert f"{index + 1} / {total}" in text, f"PDF page {index + 1} lacks its page number"
+        assert title in text, f"PDF page {index + 1} lacks its section's title {title!r}"
+
+
 def test_equations_are_typeset_not_printed_as_tex(reader):
     intro = reader.pages[0]
     assert "Loghmani" in intro.extract_text(), "the first page is not the intro"
