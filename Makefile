@@ -1,7 +1,9 @@
 # dclm: two commands do all the set-up on a fresh machine.
 #   make book   build the website into _build/html, executing every chapter on the tiny profile
-#   make test   lint, unit + experiment + notebook-sync tests, the book build, the site checks
-# Both create .venv and install the pinned stack (requirements/lock.txt) when it is missing.
+#   make test   lint, unit + experiment + notebook-sync tests, the book build, the PDF, the site checks
+#   make pdf    print the built site into _build/html/dclm-book.pdf (headless Chromium)
+# Both create .venv and install the pinned stack (requirements/lock.txt) when it is missing;
+# Python and make are all they need (MathJax comes from PyPI, no npm).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -18,21 +20,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: book test install lint unit experiments site notebooks lock clean vendor screenshot
-
-# MathJax is served from the site's _static/ (book/_ext/offline_assets.py): a class with no
-# internet still gets its equations. npm fetches the pinned package once.
-MATHJAX_VERSION := 3.2.2
-MATHJAX := _build/vendor/mathjax-$(MATHJAX_VERSION)/es5/tex-mml-chtml.js
-
-vendor: $(MATHJAX)
-
-$(MATHJAX):
-	@command -v npm >/dev/null || { echo "npm is needed to vendor MathJax (apt-get install npm)"; exit 1; }
-	@mkdir -p _build/vendor/mathjax-$(MATHJAX_VERSION)
-	cd _build/vendor && npm pack --silent mathjax@$(MATHJAX_VERSION) >/dev/null && \
-	  tar xzf mathjax-$(MATHJAX_VERSION).tgz -C mathjax-$(MATHJAX_VERSION) --strip-components=1 && \
-	  rm mathjax-$(MATHJAX_VERSION).tgz
+.PHONY: book test install lint unit experiments site pdf notebooks lock clean screenshot
 
 test:
 	@bash scripts/test.sh
@@ -47,8 +35,13 @@ $(STAMP): pyproject.toml requirements/lock.txt
 	$(PIP) check
 	@touch $@
 
+# The GitHub workflows against the schema GitHub reads them with, then zizmor's audits
+# (offline); CITATION.cff against the Citation File Format schema.
 lint: $(STAMP)
 	$(BIN)/ruff check dclm tests scripts benchmarks book/_ext
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/zizmor --offline --no-progress --quiet .github/workflows
+	$(BIN)/check-jsonschema --builtin-schema vendor.citation-file-format CITATION.cff
 
 unit: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/pytest -q tests/unit tests/notebooks
@@ -57,14 +50,23 @@ experiments: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/pytest -q tests/experiments
 
 # Pages are static: no progress bars, widgets give way to their figures (dclm.env.in_book_build).
-book: $(STAMP) $(MATHJAX)
+# MathJax is served from the site's _static/ (book/_ext/offline_assets.py, from the PyPI
+# package django-static-mathjax): a class with no internet still gets its equations.
+book: $(STAMP)
 	DCLM_BOOK_BUILD=1 TQDM_DISABLE=1 HF_HUB_DISABLE_PROGRESS_BARS=1 PATH="$(CURDIR)/$(BIN):$$PATH" \
 		$(BIN)/jupyter-book build . --all -W -n --keep-going
 	@test -f _build/html/index.html
 
+# The PDF is printed from the built site by the Chromium the site checks use, which then
+# check it too (tests/site/test_pdf.py).
 site: $(STAMP)
 	@bash scripts/ensure_chromium.sh
+	$(BIN)/python scripts/pdf.py --skip-without-browser
 	$(BIN)/pytest -q tests/site
+
+pdf: $(STAMP)
+	@bash scripts/ensure_chromium.sh
+	$(BIN)/python scripts/pdf.py
 
 # The README's picture of chapter 1, taken from the built site (documentation, committed).
 screenshot: $(STAMP)

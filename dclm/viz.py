@@ -6,10 +6,14 @@ Styles are applied per figure (``plt.rc_context``), never globally at import.
 
 from __future__ import annotations
 
+import itertools
+import math
+import textwrap
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
@@ -59,6 +63,59 @@ def color(name: str) -> str:
         return COLORS[name]
     except KeyError:
         raise KeyError(f"no colour for {name!r}; known: {', '.join(COLORS)}") from None
+
+
+def overlapping_tick_labels(fig: Figure, pad: float = 2.0) -> list[tuple[str, str]]:
+    """Neighbouring tick labels whose drawn text overlaps, on any axes of ``fig``.
+
+    Returns ``(left, right)`` (or ``(lower, upper)``) pairs of label texts; empty when every
+    label can be read. Measured from the rendered text extents in display pixels, x and y axes
+    alike, with ``pad`` pixels of air required between neighbours; labels of ticks outside
+    the axis limits (never drawn) are left out. The figure tests of every chapter's figures
+    assert it is empty.
+    """
+    renderer = _renderer(fig)
+    pairs = []
+    for ax in fig.axes:
+        if not ax.axison:  # a drawing (draw_dag) shows no ticks
+            continue
+        for along, labels, limits in ((0, ax.get_xticklabels(), ax.get_xlim()), (1, ax.get_yticklabels(), ax.get_ylim())):
+            low, high = sorted(limits)
+            drawn = [(label.get_window_extent(renderer), label.get_text()) for label in labels
+                     if label.get_visible() and label.get_text().strip()
+                     and low <= label.get_position()[along] <= high]
+            drawn.sort(key=lambda box_text: (box_text[0].x0, box_text[0].y0)[along])
+            for (box, text), (next_box, next_text) in itertools.pairwise(drawn):
+                if box.padded(pad / 2).overlaps(next_box.padded(pad / 2)):
+                    pairs.append((text, next_text))
+    return pairs
+
+
+def _renderer(fig: Figure):
+    # A figure closed with plt.close keeps a bare canvas that cannot draw; Agg measures text
+    # exactly as the PNG that a page shows.
+    if not hasattr(fig.canvas, "get_renderer"):
+        FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    return fig.canvas.get_renderer()
+
+
+def _fit_category_labels(fig: Figure, ax, labels: Sequence[str]) -> None:
+    """Wrap the x category labels onto 2, 3, then 4 lines, then set them smaller, until
+    neighbours stop overlapping.
+
+    Long labels ("orthogonal: top team") collide when there are several clusters; wrapping at
+    word boundaries keeps them horizontal and readable (turned labels would squeeze the plot).
+    """
+    fig.tight_layout()
+    attempts = [(lines, None) for lines in (2, 3, 4)] + [(4, size) for size in (8, 7)]
+    for lines, size in attempts:
+        if not overlapping_tick_labels(fig):
+            return
+        wrapped = [textwrap.fill(label, max(1, math.ceil(len(label) / lines)), break_long_words=False)
+                   for label in labels]
+        ax.set_xticks(ax.get_xticks(), wrapped, **({"fontsize": size} if size else {}))
+        fig.tight_layout()
 
 
 def estimate_sweep(x: Sequence[float], series: Mapping[str, tuple[Sequence[float], Sequence[float]]],
@@ -215,9 +272,10 @@ def grouped_rates(groups: Mapping[str, Mapping[str, tuple[float | None, float | 
         for i, (group, values) in enumerate(groups.items()):
             xs = np.arange(len(labels)) + (i - (len(groups) - 1) / 2) * width
             heights = [values[label][0] if values[label][0] is not None else np.nan for label in labels]
-            errors = [1.96 * values[label][1] if values[label][1] is not None else 0.0 for label in labels]
-            ax.bar(xs, heights, width * 0.95, yerr=errors, capsize=3, label=group,
-                   color=color((colors or {}).get(group, group)))
+            # No standard error, no whisker (a zero-length one would still draw its caps).
+            errors = [1.96 * values[label][1] if values[label][1] is not None else np.nan for label in labels]
+            ax.bar(xs, heights, width * 0.95, yerr=None if np.isnan(errors).all() else errors, capsize=3,
+                   label=group, color=color((colors or {}).get(group, group)))
         for j, label in enumerate(labels):
             if data_rates and label in data_rates:
                 ax.hlines(data_rates[label], j - 0.45, j + 0.45, colors="black", linestyles="--",
@@ -225,7 +283,7 @@ def grouped_rates(groups: Mapping[str, Mapping[str, tuple[float | None, float | 
         ax.set_xticks(np.arange(len(labels)), labels)
         ax.set(ylabel=ylabel, title=title)
         ax.legend(fontsize=8)
-        fig.tight_layout()
+        _fit_category_labels(fig, ax, labels)
     plt.close(fig)
     return fig
 
@@ -239,7 +297,7 @@ def bars_with_errors(labels: Sequence[str], values: Sequence[float], ses: Sequen
         low = min(v - 2 * s for v, s in zip(values, ses, strict=True))
         ax.set_ylim(bottom=max(0.0, low - 0.1 * abs(low)))
         ax.set(ylabel=ylabel, title=title)
-        fig.tight_layout()
+        _fit_category_labels(fig, ax, list(labels))
     plt.close(fig)
     return fig
 

@@ -6,11 +6,15 @@
 Serves the site on 127.0.0.1, opens every page in headless Chromium (Debian's ``chromium``,
 found on PATH or through ``$DCLM_CHROMIUM``; Playwright's own browser as a fallback) and
 reports, per page: requests that leave 127.0.0.1 (blocked), console errors and uncaught
-exceptions, images that do not load, internal links to files that do not exist, Colab badges
-that do not open this chapter's notebook, exercise solutions visible before a click (or still
-hidden after one), and chapters without their ``fig-<slug>-lesson`` figure. It also searches
-for a word of each chapter's title and expects the chapter among the results, and saves a
-screenshot of each page. ``tests/site`` runs it; exit status 1 when anything is wrong.
+exceptions, requests the server answers with an error (a missing font), pages without a favicon,
+images that do not load, internal links to files that do not exist, content wider than the
+text column (a table running under the sidebar), Colab badges that do not open this
+chapter's notebook, exercise solutions visible before a click (or still hidden after one),
+and chapters without their ``fig-<slug>-lesson`` figure. Every HTML file is checked, redirect
+pages included: a redirect is checked as it stands (its refresh held back, so what it asks
+for is seen) and its target must exist. It also searches for a word of each chapter's title
+and expects the chapter among the results, and saves a screenshot of each page.
+``tests/site`` runs it; exit status 1 when anything is wrong.
 """
 
 from __future__ import annotations
@@ -33,6 +37,10 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_ENV_VAR = "DCLM_CHROMIUM"
 INSTALL_HINT = "sudo apt-get install -y chromium   (Debian/Ubuntu; or set DCLM_CHROMIUM to a Chrome binary)"
 CHAPTER = re.compile(r"^book/(\d\d-[\w-]+)\.html$")
+REDIRECT = re.compile(r"""<meta\s+http-equiv=["']?refresh["']?\s+content=["']?\d+\s*;\s*url=([^"'>\s]+)["']?\s*/?>""",
+                      re.I)
+ICON = re.compile(r"""<link\s[^>]*rel=["']?(?:shortcut )?icon["']?[^>]*>""", re.I)
+HREF = re.compile(r"""href=["']?([^"'>\s]+)""", re.I)
 
 
 def find_chromium() -> str | None:
@@ -100,6 +108,39 @@ _BROKEN_IMAGES = """() => Array.from(document.images)
 
 _LINKS = """() => Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href'))"""
 
+# What sticks out of the text column's right edge: any table (inside a scroll box too: a
+# sideways scroll hides its last columns), and the outermost other elements that no scrolling
+# or clipping box holds.
+_TOO_WIDE = """() => {
+    const column = document.querySelector('article.bd-article') || document.querySelector('main');
+    if (column === null) return [];
+    // The content box's right edge (the column's padding is not text), plus sub-pixel slack.
+    const edge = column.getBoundingClientRect().right - parseFloat(getComputedStyle(column).paddingRight) + 2;
+    const name = el => {
+        const cls = typeof el.className === 'string' && el.className.trim() ?
+            '.' + el.className.trim().split(/\\s+/).join('.') : '';
+        return `<${el.tagName.toLowerCase()}${cls}>`;
+    };
+    const over = el => Math.round(el.getBoundingClientRect().right - edge);
+    const tables = Array.from(column.querySelectorAll('table')).filter(t => over(t) > 0);
+    const out = tables.map(t => `${name(t)} by ${over(t)} px`);
+    if (column.scrollWidth > column.clientWidth + 1) {
+        const clipped = el => {
+            for (let a = el.parentElement; a !== null && a !== column; a = a.parentElement) {
+                if (getComputedStyle(a).overflowX !== 'visible') return true;
+            }
+            return false;
+        };
+        for (const el of column.querySelectorAll('*')) {
+            if (over(el) > 0 && !clipped(el) && !tables.some(t => t.contains(el)) &&
+                    !(el.parentElement !== column && over(el.parentElement) > 0)) {
+                out.push(`${name(el)} by ${over(el)} px`);
+            }
+        }
+    }
+    return out.slice(0, 5);
+}"""
+
 
 def _internal_target(html: Path, base: str, page_url: str, href: str) -> Path | None:
     """The file an internal link points to (resolved against the page's final URL)."""
@@ -117,21 +158,45 @@ def check_page(context, base: str, html: Path, page: str, repo_root: Path,
                screenshots: Path | None = None) -> list[str]:
     """Every problem one page has, as readable lines."""
     problems: list[str] = []
+    text = (html / page).read_text(encoding="utf-8", errors="replace")
+    redirect = REDIRECT.search(text)
+    if redirect:
+        target = _internal_target(html, base, base + page, unescape(redirect.group(1)))
+        if target is not None and not target.exists():
+            problems.append(f"redirect to a missing file: {redirect.group(1)}")
+    # Checked in the file, not the browser: Chromium asks for a missing icon once per session
+    # and not at all from a page it leaves at once, so a console error would come and go.
+    icon = ICON.search(text)
+    icon_href = HREF.search(icon.group(0)) if icon else None
+    if icon_href is None and not (html / "favicon.ico").exists():
+        problems.append("no <link rel=\"icon\">: browsers then ask for /favicon.ico, which is missing "
+                        "(a 404 in the console)")
+    elif icon_href is not None:
+        target = _internal_target(html, base, base + page, unescape(icon_href.group(1)))
+        if target is not None and not target.exists():
+            problems.append(f"favicon is a missing file: {icon_href.group(1)}")
     tab = context.new_page()
     tab.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
     tab.on("pageerror", lambda e: problems.append(f"uncaught exception: {e}"))
+    tab.on("response", lambda r: problems.append(f"HTTP {r.status} for {r.url.removeprefix(base)}")
+           if r.status >= 400 else None)
 
     def route(r):
         host = urlparse(r.request.url).hostname
         if host not in ("127.0.0.1", None):
             problems.append(f"request leaves 127.0.0.1: {r.request.url}")
             return r.abort()
+        if redirect and r.request.url == base + page:
+            # Held on the redirect page itself: a browser leaving at once would cancel what
+            # the page asks for, and its errors would come and go with timing.
+            return r.fulfill(status=200, content_type="text/html", body=REDIRECT.sub("", text))
         return r.continue_()
 
     tab.route("**/*", route)
     tab.goto(base + page, wait_until="networkidle")
     tab.wait_for_timeout(300)  # MathJax typesets after the load event
     problems += [f"image does not load: {src}" for src in tab.evaluate(_BROKEN_IMAGES)]
+    problems += [f"wider than the text column: {el}" for el in tab.evaluate(_TOO_WIDE)]
     for href in tab.evaluate(_LINKS):
         target = _internal_target(html, base, tab.url, href)
         if target is not None and not target.exists():

@@ -56,14 +56,16 @@ BREAKS = {
                                 "request leaves 127.0.0.1"),
     "missing lesson figure": (lambda t: t.replace('id="fig-confounding-lesson"', 'id="fig-something-else"'),
                               "no lesson figure"),
+    "table wider than the text column": (lambda t: t.replace("</article>", '<table style="width:1600px">'
+                                                             "<tr><td>wide</td></tr></table></article>", 1),
+                                         "wider than the text column: <table> by"),
+    "missing stylesheet": (lambda t: t.replace("dclm.css", "no-such.css"), "HTTP 404 for _static/no-such.css"),
 }
 
 
 @pytest.mark.parametrize("name", list(BREAKS))
 def test_a_broken_copy_of_the_site_fails(tmp_path, name):
-    site = tmp_path / "html"
-    shutil.copytree(HTML, site, ignore=shutil.ignore_patterns("mathjax"))
-    shutil.copytree(HTML / "_static" / "mathjax", site / "_static" / "mathjax", dirs_exist_ok=True)
+    site = _copy_site(tmp_path)
     breaker, expected = BREAKS[name]
     page = site / PAGE
     original = page.read_text()
@@ -72,6 +74,59 @@ def test_a_broken_copy_of_the_site_fails(tmp_path, name):
     page.write_text(broken)
     report = sitecheck.check_site(site, ROOT, pages=[PAGE], search=False)
     problems = report.get(PAGE, [])
+    assert any(expected in p for p in problems), problems
+
+
+def _copy_site(tmp_path) -> Path:
+    site = tmp_path / "html"
+    shutil.copytree(HTML, site, ignore=shutil.ignore_patterns("mathjax", "*.pdf"))
+    shutil.copytree(HTML / "_static" / "mathjax", site / "_static" / "mathjax", dirs_exist_ok=True)
+    return site
+
+
+def test_a_wide_pandas_table_fits_the_text_column(tmp_path):
+    # Chapters 4 and 5 print tables like this one (a two-level header, nine columns); the
+    # book's stylesheet keeps them inside the column instead of behind a sideways scroll.
+    import pandas as pd
+
+    columns = pd.MultiIndex.from_product([["orthogonal", "entangled"],
+                                          ["sentiment (ours)", "sentiment (v1, reported)", "team rate", "fluent"]])
+    frame = pd.DataFrame([["0.123 (0.045)", "0.842", "0.12", "0.95"] * 2] * 5, columns=columns,
+                         index=["naive (y)", "confounder as feature", "DeconfoundLM-IV", "invariance penalty",
+                                "oracle (s(T))"])
+    output = ('<div class="cell docutils container"><div class="cell_output docutils container">'
+              f'<div class="output text_html">{frame._repr_html_()}</div></div></div>')
+    site = _copy_site(tmp_path)
+    page = site / PAGE
+    page.write_text(page.read_text().replace("</article>", output + "</article>", 1))
+    assert "wider than the text column" not in " ".join(sitecheck.check_site(site, ROOT, pages=[PAGE],
+                                                                             search=False).get(PAGE, []))
+    page.write_text(page.read_text().replace("dclm.css", "no-such.css"))
+    problems = sitecheck.check_site(site, ROOT, pages=[PAGE], search=False)[PAGE]
+    assert any("wider than the text column: <table.dataframe>" in p for p in problems), problems
+
+
+REDIRECT_BREAKS = {
+    "no favicon (the bare redirect sphinx-external-toc writes)":
+        (lambda t: '<meta http-equiv="Refresh" content="0; url=book/intro.html" />\n', 'no <link rel="icon">'),
+    "redirect to a missing page": (lambda t: t.replace("book/intro.html", "book/no-such-page.html"),
+                                   "redirect to a missing file"),
+    "console error before the redirect": (lambda t: t.replace("</head>", '<script>console.error("early")</script></head>'),
+                                          "console error: early"),
+}
+
+
+@pytest.mark.parametrize("name", list(REDIRECT_BREAKS))
+def test_a_broken_redirect_page_fails(tmp_path, name):
+    site = _copy_site(tmp_path)
+    breaker, expected = REDIRECT_BREAKS[name]
+    index = site / "index.html"
+    original = index.read_text()
+    assert sitecheck.REDIRECT.search(original), "the root index.html is no longer a redirect"
+    broken = breaker(original)
+    assert broken != original, f"the {name!r} break did not apply"
+    index.write_text(broken)
+    problems = sitecheck.check_site(site, ROOT, pages=["index.html"], search=False).get("index.html", [])
     assert any(expected in p for p in problems), problems
 
 
