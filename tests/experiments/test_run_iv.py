@@ -120,6 +120,11 @@ def broken(metrics, data, case):
         metrics["other_arrow"]["iv_beta"] = metrics["other_arrow"]["direct_beta"]
     elif case == "weak_towards_ols":
         data["weak"]["median_bias_iv"][0] = -data["weak"]["median_bias_iv"][0]
+    elif case == "violation_relevance_noisy":
+        data["violations"]["relevance: weak Z"]["draws"] = data["violations"]["all assumptions hold"]["draws"]
+    elif case in ("violation_exclusion", "violation_independence"):
+        label = "exclusion: Z -> y" if case == "violation_exclusion" else "independence: Z -> s(T)"
+        data["violations"][label]["draws"] = centred_on(data["violations"][label]["draws"], truth)
     else:
         raise AssertionError(f"no way to break {case!r}")
     return metrics, data
@@ -127,7 +132,8 @@ def broken(metrics, data, case):
 
 @pytest.mark.parametrize("case", ["ols_entangled", "iv_entangled", "ols_orthogonal", "iv_orthogonal",
                                   *(f"{e}_g_{w}" for e in iv.ESTIMATORS for w in iv.MECHANISMS),
-                                  "other_arrow", "weak_towards_ols"])
+                                  "other_arrow", "weak_towards_ols", "violation_relevance_noisy",
+                                  "violation_exclusion", "violation_independence"])
 def test_each_claim_fails_when_its_condition_is_broken(iv_result, case):
     assert iv.claims(iv_result.metrics, iv_result.data)[case].holds
     metrics, data = broken(iv_result.metrics, iv_result.data, case)
