@@ -57,6 +57,14 @@ def check_config(cfg: Any, prefix: str = "") -> None:
                     raise ConfigError(f"{key}={_show(value)}: expected an integer >= {low}")
 
 
+def check_at_least(cfg: Any, minimums: dict[str, int | float]) -> None:
+    """Raise :class:`ConfigError` for the first field of ``cfg`` below its minimum."""
+    for key, low in minimums.items():
+        value = getattr(cfg, key)
+        if value < low:
+            raise ConfigError(f"{key}={value}: expected at least {low}")
+
+
 def check_choice(key: str, value: Any, choices: tuple, or_path: str | None = None) -> None:
     """Raise :class:`ConfigError` unless ``value`` is one of ``choices`` (every item, for a tuple)
     or, when ``or_path`` describes what such a path holds, an existing path."""

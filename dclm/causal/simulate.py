@@ -20,6 +20,8 @@ AMENITIES = ("wifi", "a balcony", "parking", "a garden", "a fireplace")
 
 # Bookings per month, the outcome's units; the baseline keeps simulated bookings positive-looking.
 BASELINE_BOOKINGS = 10.0
+# Fewest units a simulator draws: regressions with a handful of covariates need some rows.
+MIN_N = 10
 # Bookings gained per listed amenity: the part of g(T) that is not the marker.
 AMENITY_EFFECT = 0.5
 
@@ -60,8 +62,8 @@ def simulate_listings(
     independent of price, so naive and adjusted estimates agree). ``marker_effect`` is the
     marker's true causal effect on bookings. Introduced in chapter 1.
     """
-    if n < 10:
-        raise ValueError(f"n must be at least 10, got {n}")
+    if n < MIN_N:
+        raise ValueError(f"n must be at least {MIN_N}, got {n}")
     if noise_sd < 0:
         raise ValueError(f"noise_sd must be non-negative, got {noise_sd}")
     price = rng.standard_normal(n)
@@ -134,8 +136,8 @@ def simulate_popularity(
     """
     if setting not in SETTINGS:
         raise ValueError(f"setting must be one of {SETTINGS}, got {setting!r}")
-    if n < 10:
-        raise ValueError(f"n must be at least 10, got {n}")
+    if n < MIN_N:
+        raise ValueError(f"n must be at least {MIN_N}, got {n}")
     rho = entanglement if setting == "entangled" else 0.0
     instrument = rng.standard_normal(n)
     quality = rng.standard_normal(n) + instrument_confounding * instrument

@@ -95,11 +95,12 @@ class Config:
 
 
 def validate(cfg: Config) -> None:
-    """Data source and text choice this module knows."""
-    from dclm.config import check_choice
+    """Data source and text choice this module knows; folds enough to cross-fit."""
+    from dclm.config import check_at_least, check_choice
 
     check_choice("data", cfg.data, ("shipped",), or_path="an Upworthy archive packages CSV")
     check_choice("text", cfg.text, ("headline", "lede+headline"))
+    check_at_least(cfg, {"residual_folds": 2})  # cross-fitting needs a fold to predict each row from
 
 
 def config_for(profile: Profile, seed: int) -> Config:
