@@ -54,15 +54,35 @@ def dies_with_parent(command: list[str], sig: int = signal.SIGTERM) -> list[str]
 def _start_worker(parent_pid: int, initializer: Callable | None, initargs: tuple) -> None:
     die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked since its spawn, see _Pool
     # Library chatter (trainer summaries) goes to stderr, as in the parent: stdout is the result.
     sys.stdout = sys.stderr
     if initializer is not None:
         initializer(*initargs)
 
 
+class _Pool:
+    """The executor, with SIGINT blocked while ``submit`` spawns workers.
+
+    The signal mask survives exec, so a worker starts with SIGINT blocked until its
+    initializer ignores it: a Ctrl-C while workers start up prints no tracebacks from them.
+    (multiprocessing starts its resource tracker the same way.)
+    """
+
+    def __init__(self, pool: ProcessPoolExecutor):
+        self.pool = pool
+
+    def submit(self, fn: Callable, /, *args, **kwargs):
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            return self.pool.submit(fn, *args, **kwargs)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 @contextlib.contextmanager
-def worker_pool(workers: int, initializer: Callable | None = None, initargs: tuple = ()) -> Iterator[ProcessPoolExecutor]:
-    """A spawn-context process pool whose workers die with this process.
+def worker_pool(workers: int, initializer: Callable | None = None, initargs: tuple = ()) -> Iterator[_Pool]:
+    """A spawn-context process pool whose workers die with this process; use its ``submit``.
 
     ``initializer(*initargs)`` runs in each worker after its parent-death setup. On an
     exception in the block (a failed job, Ctrl-C) the workers are killed rather than waited
@@ -71,7 +91,7 @@ def worker_pool(workers: int, initializer: Callable | None = None, initargs: tup
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_start_worker,
                                initargs=(os.getpid(), initializer, initargs))
     try:
-        yield pool
+        yield _Pool(pool)
     except BaseException:
         for process in list((getattr(pool, "_processes", None) or {}).values()):
             with contextlib.suppress(OSError, ValueError):

@@ -124,6 +124,31 @@ def test_killed_with_its_worker_pool_during_dpo_leaves_no_process_and_resumes_bi
     assert first["wall_s"] > json.loads((tmp_path / "b" / "metrics.json").read_text())["wall_s"] * 0.3
 
 
+def test_ctrl_c_with_a_worker_pool_is_one_line_and_leaves_no_process(tmp_path):
+    import signal
+
+    tag = uuid.uuid4().hex
+    # A new session stands for the terminal: Ctrl-C sends SIGINT to the whole process group.
+    run = subprocess.Popen([sys.executable, "-m", "dclm", "run", "monday", "--out", str(tmp_path / "a"), "--no-cache",
+                            *POOL], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                           env={**os.environ, "DCLM_TEST_TAG": tag})
+    deadline = time.monotonic() + 300
+    while len(_tagged(tag)) < 3:  # the parent and its two workers
+        assert run.poll() is None and time.monotonic() < deadline, run.communicate()[1][-3000:]
+        time.sleep(0.05)
+    time.sleep(1.0)  # let the workers start on their jobs
+    os.killpg(run.pid, signal.SIGINT)
+    _, stderr = run.communicate(timeout=60)
+    assert run.returncode == 130, stderr[-3000:]
+    assert "Traceback" not in stderr, stderr[-3000:]
+    # One message of dclm's (an open progress bar may share its line).
+    assert stderr.count("dclm: ") == 1 and "dclm: interrupted; re-run the same command to resume" in stderr
+    deadline = time.monotonic() + 20
+    while (survivors := _tagged(tag)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert survivors == []
+
+
 def test_a_reused_out_never_returns_another_configs_results(tmp_path, isolated_cache):
     out = str(tmp_path / "d")
     base = [*MINI, "--set", "dpo_steps=4", "--set", "n_questions=200"]
