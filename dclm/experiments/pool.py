@@ -31,6 +31,7 @@ def die_with_parent(parent_pid: int, sig: int = signal.SIGKILL) -> None:
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
     if os.getppid() != parent_pid:
+        print(f"dclm: worker {os.getpid()}: its run ({parent_pid}) ended before it started", file=sys.stderr)
         os._exit(1)
 
 

@@ -128,17 +128,24 @@ def test_ctrl_c_with_a_worker_pool_is_one_line_and_leaves_no_process(tmp_path):
     import signal
 
     tag = uuid.uuid4().hex
+    def like_a_terminal() -> None:
+        # A shell starts background jobs with SIGINT ignored, and pytest may be one: give the
+        # run the default disposition a terminal gives it.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
     # A new session stands for the terminal: Ctrl-C sends SIGINT to the whole process group.
     run = subprocess.Popen([sys.executable, "-m", "dclm", "run", "monday", "--out", str(tmp_path / "a"), "--no-cache",
                             *POOL], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                           env={**os.environ, "DCLM_TEST_TAG": tag})
+                           env={**os.environ, "DCLM_TEST_TAG": tag}, preexec_fn=like_a_terminal)
     deadline = time.monotonic() + 300
-    while len(_tagged(tag)) < 3:  # the parent and its two workers
+    # Interrupt once a worker is training (it saved an SFT checkpoint): the pool is up and busy.
+    while not list((tmp_path / "a").glob("work/*/seed_*/sft/checkpoint-*/trainer_state.json")):
         assert run.poll() is None and time.monotonic() < deadline, run.communicate()[1][-3000:]
-        time.sleep(0.05)
-    time.sleep(1.0)  # let the workers start on their jobs
+        time.sleep(0.02)
+    assert len(_tagged(tag)) >= 3, _tagged(tag)  # the parent and its two workers (and multiprocessing's tracker)
     os.killpg(run.pid, signal.SIGINT)
-    _, stderr = run.communicate(timeout=60)
+    _, stderr = run.communicate(timeout=120)
     assert run.returncode == 130, stderr[-3000:]
     assert "Traceback" not in stderr, stderr[-3000:]
     # One message of dclm's (an open progress bar may share its line).
@@ -146,7 +153,7 @@ def test_ctrl_c_with_a_worker_pool_is_one_line_and_leaves_no_process(tmp_path):
     deadline = time.monotonic() + 20
     while (survivors := _tagged(tag)) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert survivors == []
+    assert survivors == [], [open(f"/proc/{pid}/cmdline").read() for pid in survivors]
 
 
 def test_a_reused_out_never_returns_another_configs_results(tmp_path, isolated_cache):
