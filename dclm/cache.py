@@ -5,6 +5,10 @@ version and a hash of every dclm source file, so CI executes each tiny experimen
 code change never serves stale numbers. Entries are JSON, written to a temporary file and
 renamed into place, so a killed run never leaves half an entry behind.
 
+The cache is an optimisation and never decides a run: an entry that cannot be read as one is
+moved aside (``*.bad``) with a warning and the run recomputes; a cache that cannot be written
+gives a warning and the result is still returned (and written by the CLI).
+
 Location: ``$DCLM_RUN_CACHE`` (``make`` points it at ``_build/runs``), else
 ``$XDG_CACHE_HOME/dclm/runs`` (``~/.cache/dclm/runs``).
 """
@@ -16,12 +20,17 @@ import hashlib
 import json
 import os
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
 import dclm
 
 CACHE_ENV_VAR = "DCLM_RUN_CACHE"
+
+
+class CacheWarning(UserWarning):
+    """The run cache could not be used; the run goes on without it."""
 
 
 def cache_dir() -> Path:
@@ -54,24 +63,75 @@ def run_key(experiment: str, config: dict[str, Any]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
-def _entry(experiment: str, key: str) -> Path:
+def entry_path(experiment: str, key: str) -> Path:
+    """Where the entry of run ``key`` of ``experiment`` lives (whether or not it exists)."""
     return cache_dir() / experiment / f"{key}.json"
 
 
-def load(experiment: str, key: str) -> dict[str, Any] | None:
-    """The cached entry for ``key``, or None when absent or unreadable."""
-    path = _entry(experiment, key)
+def load(experiment: str, key: str, required: tuple[str, ...] = ()) -> dict[str, Any] | None:
+    """The cached entry for ``key``, or None when absent.
+
+    An entry that is not a JSON object holding every key in ``required`` (a directory,
+    non-UTF-8 bytes, ``{}``, a list...) is renamed to ``<key>.json.bad`` with a
+    :class:`CacheWarning`, so it never blocks a later run.
+    """
+    path = entry_path(experiment, key)
     try:
-        return json.loads(path.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
+        entry = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, NotADirectoryError):  # absent, or a cache folder that cannot exist
         return None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        quarantine(path, f"unreadable ({type(err).__name__})")
+        return None
+    missing = [k for k in required if k not in entry] if isinstance(entry, dict) else list(required)
+    if not isinstance(entry, dict) or missing:
+        quarantine(path, f"not a run entry (missing {', '.join(missing) or 'an object'})")
+        return None
+    return entry
 
 
-def store(experiment: str, key: str, entry: dict[str, Any]) -> Path:
-    """Write ``entry`` atomically and return its path."""
-    path = _entry(experiment, key)
-    write_json_atomic(path, entry)
+def quarantine(path: Path, why: str) -> None:
+    """Move a bad cache entry out of the way (``*.bad``) and say so; never raises."""
+    bad = path.with_name(path.name + ".bad")
+    try:
+        if bad.is_dir() and not bad.is_symlink():
+            import shutil
+
+            shutil.rmtree(bad, ignore_errors=True)
+        os.replace(path, bad)
+        where = f"moved to {bad}"
+    except OSError as err:
+        where = f"could not be moved aside ({err})"
+    warnings.warn(f"run cache entry {path} is {why}; {where}; recomputing", CacheWarning, stacklevel=3)
+
+
+def store(experiment: str, key: str, entry: dict[str, Any]) -> Path | None:
+    """Write ``entry`` atomically and return its path; None (and a warning) when the cache is unwritable."""
+    path = entry_path(experiment, key)
+    try:
+        write_json_atomic(path, entry)
+    except OSError as err:
+        warnings.warn(f"run cache {cache_dir()} is not writable ({err}); the result is not cached",
+                      CacheWarning, stacklevel=2)
+        return None
     return path
+
+
+@functools.cache
+def file_mode() -> int:
+    """The mode ``open()`` gives a new file under the current umask (0644 under the usual 022).
+
+    mkstemp creates 0600 files; results are shared like the figures written beside them.
+    """
+    try:  # Linux reports the umask without changing it (os.umask would, for every thread)
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return 0o666 & ~int(line.split()[1], 8)
+    except OSError:
+        pass
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def write_json_atomic(path: Path, obj: Any) -> None:
@@ -83,6 +143,7 @@ def write_json_atomic(path: Path, obj: Any) -> None:
         with os.fdopen(fd, "w") as handle:
             json.dump(obj, handle, indent=2, sort_keys=False, allow_nan=False)
             handle.write("\n")
+        os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

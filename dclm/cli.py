@@ -3,31 +3,45 @@
     dclm run <experiment> --profile P --seed S --out DIR [--set key=value ...] [--no-cache]
     dclm run --list
     dclm data list | info NAME | fetch NAME [--url URL --sha256 HEX]
-    dclm env
+    dclm env [--profile P]
+    dclm --version
 
 ``run`` writes ``DIR/metrics.json`` (the envelope of design.md section 3, written atomically)
-and the experiment's figures as PNG. Bad input exits with status 2 and one line saying what
-is valid.
+and the experiment's figures as PNG; stdout carries only the result, everything else goes to
+stderr. Bad input exits with status 2 and one line saying what is valid; Ctrl-C exits with
+status 130 and one line.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
+import tempfile
+import warnings
 from pathlib import Path
 
+import dclm
 from dclm import cache, env
-from dclm.config import ConfigError
+from dclm.config import ConfigError, check_seed
 from dclm.data.errors import DataError
 from dclm.data.registry import UnknownDatasetError
 from dclm.experiments import EXPERIMENTS, UnknownExperimentError
 from dclm.experiments import run as run_experiment
-from dclm.profiles import PROFILES, ProfileError
+from dclm.profiles import PROFILES, ProfileError, get_profile
 
 
 class CLIError(Exception):
     """Bad command-line input; the message is the one line the user sees."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (``dclm: error: ...``, status 2), like dclm's own."""
+
+    def error(self, message: str) -> None:
+        self.exit(2, f"dclm: error: {message} (see `{self.prog} --help`)\n")
 
 
 def _parse_sets(pairs: list[str]) -> dict[str, str]:
@@ -41,7 +55,8 @@ def _parse_sets(pairs: list[str]) -> dict[str, str]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dclm", description=__doc__.split("\n\n")[0])
+    parser = _Parser(prog="dclm", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--version", action="version", version=f"dclm {dclm.__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run one experiment and write DIR/metrics.json")
@@ -50,7 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--profile", default=None,
                      help=f"one of: {', '.join(PROFILES)} (default: $DCLM_PROFILE or tiny)")
     run.add_argument("--seed", type=int, default=0, help="what it seeds: see `dclm run --list`")
-    run.add_argument("--out", type=Path, default=None, help="output folder (default: runs/<experiment>)")
+    run.add_argument("--out", type=Path, default=None,
+                     help="output folder (default: runs/<experiment>/<profile>-seed<S>)")
     run.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                      help="override a config value; dotted keys reach nested values")
     run.add_argument("--no-cache", action="store_true", help="recompute even if the run cache has it")
@@ -65,7 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     fetch.add_argument("--url", default=None, help="fetch from here instead (e.g. a file:// mirror)")
     fetch.add_argument("--sha256", default=None, help="expected sha256 of the file at --url")
 
-    commands.add_parser("env", help="print versions, device and profile")
+    env_parser = commands.add_parser("env", help="print versions, device and profile")
+    env_parser.add_argument("--profile", default=None, help=f"one of: {', '.join(PROFILES)} (default: $DCLM_PROFILE or tiny)")
     return parser
 
 
@@ -75,7 +92,8 @@ def _cmd_data(args: argparse.Namespace) -> int:
     if args.data_command == "list":
         for dataset in registry.REGISTRY.values():
             where = "shipped" if dataset.vendored else ("download" if dataset.download_url else "local path")
-            print(f"{dataset.name:24s} {where:10s} {dataset.licence}")
+            check = registry.verification(dataset)
+            print(f"{dataset.name:24s} {where:10s} {check if check != where else '':10s} {dataset.licence}")
         return 0
     dataset = registry.get(args.name)
     if args.data_command == "info":
@@ -84,7 +102,12 @@ def _cmd_data(args: argparse.Namespace) -> int:
         for note in dataset.notes:
             print(f"Note: {note}")
         return 0
-    print(registry.fetch(args.name, url=args.url, sha256=args.sha256))
+    path = registry.fetch(args.name, url=args.url, sha256=args.sha256)
+    verified = args.sha256 is not None or (args.url is None and registry.verification(dataset) != "unverified")
+    if not verified:
+        print(f"dclm: warning: {args.name} is unverified: no sha256 is known for {args.url or dataset.download_url}; "
+              "pass --sha256 to check it", file=sys.stderr)
+    print(path)
     return 0
 
 
@@ -97,23 +120,81 @@ def _cmd_list() -> int:
     return 0
 
 
+def _cmd_env(args: argparse.Namespace) -> int:
+    profile = get_profile(args.profile)
+    report = env.report(profile.device)
+    import torch
+
+    gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] \
+        if torch.cuda.is_available() else []
+    # "device" is what runs of this profile use here; "gpus" what the machine has.
+    print(json.dumps({**report, "profile": profile.name, "profile_device": profile.device, "gpus": gpus},
+                     indent=2))
+    return 0
+
+
+def _prepare_out(out: Path) -> list[Path]:
+    """Create ``out`` (checking it is a writable folder); return the folders this created."""
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"--out {out} is an existing file; give a folder (new or existing)")
+    created = [p for p in (out, *out.parents) if not p.exists()]
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=out, prefix=".dclm-write-check.")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        _remove_empty(created)
+        raise CLIError(f"--out {out} is not a writable folder ({err.strerror or err}); "
+                       "give a folder you can write to") from None
+    return created
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    for folder in folders:  # innermost first
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
+def _save_figure(figure, path: Path) -> None:
+    # A temporary name of its own, so concurrent runs into one folder never collide.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            figure.savefig(handle, format="png", bbox_inches="tight")
+        os.chmod(tmp, cache.file_mode())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     if args.list:
         return _cmd_list()
     if not args.experiment:
         raise CLIError(f"name an experiment to run; valid experiments: {', '.join(EXPERIMENTS)}")
-    if args.seed < 0:
-        raise CLIError(f"--seed must be a non-negative integer, got {args.seed}")
+    check_seed(args.seed)
     overrides = _parse_sets(args.sets)
-    out = args.out if args.out is not None else Path("runs") / args.experiment
-    # Checkpoints live under --out, so re-running with the same --out resumes a killed run.
-    result = run_experiment(args.experiment, profile=args.profile, seed=args.seed,
-                            overrides=overrides, use_cache=not args.no_cache, work_dir=out / "work")
-    out.mkdir(parents=True, exist_ok=True)
-    for name, figure in result.figures().items():
-        tmp = out / f".{name}.png.tmp"
-        figure.savefig(tmp, format="png", bbox_inches="tight")
-        tmp.replace(out / f"{name}.png")
+    profile = get_profile(args.profile)
+    # One folder per experiment, profile and seed by default: checkpoints and figures of
+    # different runs never share a folder unless the user asks for it.
+    out = args.out if args.out is not None else Path("runs") / args.experiment / f"{profile.name}-seed{args.seed}"
+    created = _prepare_out(out)
+    try:
+        # Library chatter (trainer summaries, warnings printed by dependencies) goes to
+        # stderr: stdout is the result.
+        with contextlib.redirect_stdout(sys.stderr):
+            # Checkpoints live in out/work/<run key>: a re-run with the same --out and config
+            # resumes a killed run; another config or seed gets a folder of its own.
+            result = run_experiment(args.experiment, profile=profile.name, seed=args.seed, overrides=overrides,
+                                    use_cache=not args.no_cache, work_dir=out / "work")
+            for name, figure in result.figures().items():
+                _save_figure(figure, out / f"{name}.png")
+    except BaseException:
+        _remove_empty([out / "work", *created])
+        raise
+    _remove_empty([out / "work"])
     cache.write_json_atomic(out / "metrics.json", result.envelope())
     origin = "from the run cache" if result.from_cache else f"in {result.wall_s:.1f} s"
     print(f"{args.experiment} ({result.profile}, seed {result.seed}) {origin}: {out / 'metrics.json'}")
@@ -124,20 +205,37 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    with warnings.catch_warnings():
+        library_warning = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None) -> None:
+            # dclm's own warnings are one line, like its errors; libraries keep their format.
+            if issubclass(category, cache.CacheWarning):
+                print(f"dclm: warning: {message}", file=sys.stderr)
+            else:
+                library_warning(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        return _main(parser, args)
+
+
+def _main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     try:
         if args.command == "run":
             return _cmd_run(args)
         if args.command == "data":
             return _cmd_data(args)
         if args.command == "env":
-            print(json.dumps(env.report(), indent=2))
-            return 0
+            return _cmd_env(args)
     except (CLIError, UnknownExperimentError, ProfileError, ConfigError, UnknownDatasetError) as err:
         print(f"dclm: error: {err}", file=sys.stderr)
         return 2
     except DataError as err:
         print(f"dclm: error: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("dclm: interrupted; re-run the same command to resume from the last checkpoint", file=sys.stderr)
+        return 130
     parser.error(f"unknown command {args.command!r}")
     return 2
 

@@ -7,12 +7,79 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import typing
 from typing import Any
 
 
 class ConfigError(ValueError):
-    """An unknown config key or a value of the wrong type."""
+    """An unknown config key, a value of the wrong type, or a value out of range."""
+
+
+# Training seed k of run seed s is 1000*s + k, and transformers' set_seed hands it to
+# np.random.seed, which takes values below 2**32.
+MAX_SEED = 2**32 // 1000 - 1
+
+
+def check_seed(seed: Any) -> int:
+    """``seed`` if it is an integer from 0 to :data:`MAX_SEED`; a :class:`ConfigError` otherwise."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ConfigError(f"--seed must be an integer from 0 to {MAX_SEED}, got {seed!r}")
+    return seed
+
+
+def check_config(cfg: Any, prefix: str = "") -> None:
+    """The range checks every experiment config gets, raising :class:`ConfigError`.
+
+    Numbers must be finite, standard deviations (``*_sd``) non-negative and lists non-empty.
+    Integers count something and must be at least 1, except the fields a config names in its
+    ``ZERO_OK`` class attribute, which must be at least 0. Nested configs are checked too.
+    """
+    zero_ok = {"seed", *getattr(cfg, "ZERO_OK", ())}
+    for field in dataclasses.fields(cfg):
+        key, value = prefix + field.name, getattr(cfg, field.name)
+        if dataclasses.is_dataclass(value):
+            check_config(value, key + ".")
+            continue
+        if field.name == "seed":
+            check_seed(value)
+        if isinstance(value, tuple) and not value:
+            raise ConfigError(f"{key} is empty: give at least one value (e.g. --set {key}=1,2)")
+        items = value if isinstance(value, tuple) else (value,)
+        for item in items:
+            if isinstance(item, float) and not math.isfinite(item):
+                raise ConfigError(f"{key}={_show(value)}: expected finite numbers")
+            if field.name.endswith("_sd") and isinstance(item, (int, float)) and item < 0:
+                raise ConfigError(f"{key}={_show(value)}: a standard deviation must be >= 0")
+            if isinstance(item, int) and not isinstance(item, bool):
+                low = 0 if field.name in zero_ok else 1
+                if item < low:
+                    raise ConfigError(f"{key}={_show(value)}: expected an integer >= {low}")
+
+
+def check_at_least(cfg: Any, minimums: dict[str, int | float]) -> None:
+    """Raise :class:`ConfigError` for the first field of ``cfg`` below its minimum."""
+    for key, low in minimums.items():
+        value = getattr(cfg, key)
+        if value < low:
+            raise ConfigError(f"{key}={value}: expected at least {low}")
+
+
+def check_choice(key: str, value: Any, choices: tuple, or_path: str | None = None) -> None:
+    """Raise :class:`ConfigError` unless ``value`` is one of ``choices`` (every item, for a tuple)
+    or, when ``or_path`` describes what such a path holds, an existing path."""
+    from pathlib import Path
+
+    for item in value if isinstance(value, tuple) else (value,):
+        if item in choices or (or_path is not None and isinstance(item, str) and Path(item).exists()):
+            continue
+        valid = ", ".join(map(str, choices)) + (f", or the path of {or_path}" if or_path else "")
+        missing = " (no such path)" if or_path else ""
+        raise ConfigError(f"{key}={item!r}{missing}: valid values are {valid}")
+
+
+def _show(value: Any) -> str:
+    return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:
@@ -43,15 +110,30 @@ def _parse(raw: str, annotation: Any, key: str) -> Any:
         raise ConfigError(f"--set {key}={raw}: expected true or false")
     if annotation in (int, float, str):
         try:
-            return annotation(raw)
+            value = annotation(raw)
         except ValueError:
             raise ConfigError(
                 f"--set {key}={raw}: expected a value of type {annotation.__name__}"
             ) from None
+        if annotation is float and not math.isfinite(value):
+            raise ConfigError(f"--set {key}={raw}: expected a finite number")
+        return value
     if origin is tuple:
         (item_type, *_rest) = typing.get_args(annotation)
         text = raw.strip()
-        items = json.loads(text) if text.startswith("[") else [p for p in text.split(",") if p]
+        example = "1,2,3 or [1, 2, 3]"
+        if text.startswith("["):
+            try:
+                items = json.loads(text)
+            except json.JSONDecodeError:
+                raise ConfigError(f"--set {key}={raw}: not a list; write it as {example}") from None
+            if not isinstance(items, list) or any(isinstance(i, (list, dict)) for i in items):
+                raise ConfigError(f"--set {key}={raw}: expected a flat list such as {example}")
+        else:
+            items = [p.strip() for p in text.split(",")]
+            if any(p == "" for p in items) and text:
+                raise ConfigError(f"--set {key}={raw}: an empty item; write the list as {example}")
+            items = [p for p in items if p]
         return tuple(_parse(str(item), item_type, key) for item in items)
     raise ConfigError(f"--set {key}: values of type {annotation!r} cannot be set from the command line")
 

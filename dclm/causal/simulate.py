@@ -20,6 +20,8 @@ AMENITIES = ("wifi", "a balcony", "parking", "a garden", "a fireplace")
 
 # Bookings per month, the outcome's units; the baseline keeps simulated bookings positive-looking.
 BASELINE_BOOKINGS = 10.0
+# Fewest units a simulator draws: regressions with a handful of covariates need some rows.
+MIN_N = 10
 # Bookings gained per listed amenity: the part of g(T) that is not the marker.
 AMENITY_EFFECT = 0.5
 
@@ -60,8 +62,8 @@ def simulate_listings(
     independent of price, so naive and adjusted estimates agree). ``marker_effect`` is the
     marker's true causal effect on bookings. Introduced in chapter 1.
     """
-    if n < 10:
-        raise ValueError(f"n must be at least 10, got {n}")
+    if n < MIN_N:
+        raise ValueError(f"n must be at least {MIN_N}, got {n}")
     if noise_sd < 0:
         raise ValueError(f"noise_sd must be non-negative, got {noise_sd}")
     price = rng.standard_normal(n)
@@ -159,8 +161,8 @@ def simulate_popularity(
         raise ValueError(f"setting must be one of {SETTINGS}, got {setting!r}")
     if arrow not in ARROWS:
         raise ValueError(f"arrow must be one of {ARROWS}, got {arrow!r}")
-    if n < 10:
-        raise ValueError(f"n must be at least 10, got {n}")
+    if n < MIN_N:
+        raise ValueError(f"n must be at least {MIN_N}, got {n}")
     for name, value in (("measurement_error", measurement_error), ("noise_sd", noise_sd)):
         if not np.isfinite(value) or value < 0:
             raise ValueError(f"{name} must be a finite number >= 0, got {value}")

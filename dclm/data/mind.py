@@ -28,15 +28,22 @@ TIME_FORMAT = "%m/%d/%Y %I:%M:%S %p"
 def _rows(path: Path, n_columns: int):
     if not path.exists():
         raise DataNotFoundError(f"{path} does not exist. {get('mind-small-train').how_to_get}")
+    line_number = 0
     try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            for line_number, fields in enumerate(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE), 1):
+        # utf-8-sig: a byte-order mark (Windows editors add one) would otherwise stick to the first id.
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+            for fields in reader:
+                line_number = reader.line_num
                 if len(fields) != n_columns:
                     raise DataFormatError(path, f"expected {n_columns} tab-separated columns, got {len(fields)}",
                                           line=line_number, fix="MIND files have no header and no quoting")
                 yield line_number, fields
     except UnicodeDecodeError as err:
         raise DataFormatError(path, f"not UTF-8 text (byte {err.start})") from None
+    except csv.Error as err:  # a field over csv's limit (131,072 characters), a NUL byte
+        raise DataFormatError(path, f"unreadable row ({err})", line=line_number + 1,
+                              fix="MIND fields are short tab-separated texts") from None
 
 
 def _entities(value: str, path: Path, line: int, field: str) -> list:
@@ -46,8 +53,21 @@ def _entities(value: str, path: Path, line: int, field: str) -> list:
         parsed = json.loads(value)
     except json.JSONDecodeError as err:
         raise DataFormatError(path, f"not a JSON list ({err.msg})", line=line, field=field) from None
+    except RecursionError:
+        raise DataFormatError(path, "JSON nested too deeply", line=line, field=field) from None
     if not isinstance(parsed, list):
         raise DataFormatError(path, f"expected a JSON list, got {type(parsed).__name__}", line=line, field=field)
+    for entity in parsed:
+        if not isinstance(entity, dict):
+            raise DataFormatError(path, f"expected a list of entity objects, got an item {entity!r:.60}",
+                                  line=line, field=field)
+        forms = entity.get("SurfaceForms", [])
+        if not isinstance(forms, list) or not all(isinstance(f, str) for f in forms):
+            raise DataFormatError(path, f"SurfaceForms must be a list of strings, got {forms!r:.60}",
+                                  line=line, field=field)
+        if not isinstance(entity.get("Type", ""), str):
+            raise DataFormatError(path, f"Type must be a string, got {entity.get('Type')!r:.60}", line=line,
+                                  field=field)
     return parsed
 
 

@@ -167,7 +167,10 @@ def fetch(name: str, url: str | None = None, sha256: str | None = None, progress
 
     ``url``/``sha256`` override the registry (tests use a ``file://`` URL). Downloads are
     verified against the sha256 when one is known; a mismatch raises :class:`ChecksumError`
-    and leaves nothing in the cache.
+    and leaves nothing in the cache. A file fetched without a known sha256 is kept with a note
+    of its URL (``<file>.source.json``) and is served again only for that same URL, never as
+    the registry's verified copy; :func:`verification` says which it is. A failed fetch leaves
+    nothing behind, not even an empty folder.
     """
     dataset = get(name)
     if url is None and dataset.vendored is not None:
@@ -176,16 +179,70 @@ def fetch(name: str, url: str | None = None, sha256: str | None = None, progress
     known = sha256 if sha256 is not None else (dataset.sha256 if url == dataset.download_url else None)
     if url is None:
         raise DataNotFoundError(f"{name} cannot be downloaded automatically: {dataset.how_to_get}")
+    if url.endswith("/"):
+        raise DataNotFoundError(f"{name}: {url} names a folder; give the URL of the file itself")
     target_dir = data_dir() / name
-    target = target_dir / url.rstrip("/").split("/")[-1]
-    if target.exists() and (known is None or sha256_of(target) == known):
-        return target
-    target_dir.mkdir(parents=True, exist_ok=True)
-    if url.startswith("file://"):
-        return _copy_verified(Path(url[len("file://"):]), target, known, name)
+    target = target_dir / url.split("/")[-1]
+    if target.is_file():
+        if known is not None and sha256_of(target) == known:
+            return target
+        if known is None and _source(target) == {"url": url, "sha256": None}:
+            return target  # fetched unverified from this very URL before
+    created = [p for p in (target_dir, *target_dir.parents) if not p.exists()]
+    try:
+        target_dir.mkdir(parents=True, exist_ok=True)
+        if url.startswith("file://"):
+            _copy_verified(Path(url[len("file://"):]), target, known, name)
+        else:
+            _download_verified(url, target, known, name, dataset, progress)
+        _note_source(target, url, known)
+    except BaseException:
+        for folder in created:  # innermost first; only folders this call made, and only if empty
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        raise
+    return target
+
+
+def _source_path(target: Path) -> Path:
+    return target.with_name(target.name + ".source.json")
+
+
+def _source(target: Path) -> dict | None:
+    import json
+
+    try:
+        return json.loads(_source_path(target).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _note_source(target: Path, url: str, known: str | None) -> None:
+    from dclm.cache import write_json_atomic
+
+    if known is None:
+        write_json_atomic(_source_path(target), {"url": url, "sha256": None})
+    else:
+        _source_path(target).unlink(missing_ok=True)
+
+
+def verification(dataset: Dataset) -> str:
+    """How ``dclm data fetch`` checks this data set: ``"verified"`` (fixed sha256 known),
+    ``"unverified"`` (no hash can be known), ``"shipped"`` or ``"local path"``."""
+    if dataset.vendored is not None:
+        return "shipped"
+    if dataset.download_url is None:
+        return "local path"
+    return "verified" if dataset.sha256 else "unverified"
+
+
+def _download_verified(url: str, target: Path, known: str | None, name: str, dataset: Dataset,
+                       progress: bool) -> None:
     import pooch
 
-    fd, tmp_name = tempfile.mkstemp(dir=target_dir, prefix=f".{target.name}.", suffix=".part")
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -198,7 +255,6 @@ def fetch(name: str, url: str | None = None, sha256: str | None = None, progress
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
-    return target
 
 
 def _verify(path: Path, known: str | None, name: str, source: str) -> None:
@@ -213,6 +269,8 @@ def _verify(path: Path, known: str | None, name: str, source: str) -> None:
 def _copy_verified(source: Path, target: Path, known: str | None, name: str) -> Path:
     if not source.exists():
         raise DataNotFoundError(f"{name}: {source} does not exist")
+    if not source.is_file():
+        raise DataNotFoundError(f"{name}: {source} is not a file; give the URL of the file itself")
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     os.close(fd)
     tmp = Path(tmp_name)

@@ -117,9 +117,12 @@ def _int(value: str | None, path: Path, line: int, field: str, required: bool = 
                                   fix="every question and answer row needs it")
         return None
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise DataFormatError(path, f"expected an integer, got {value!r}", line=line, field=field) from None
+    if not -(2**63) <= number < 2**63:
+        raise DataFormatError(path, f"integer out of range (|value| < 2**63), got {value!r}", line=line, field=field)
+    return number
 
 
 def _date(value: str | None, path: Path, line: int) -> pd.Timestamp:
@@ -161,6 +164,10 @@ def read_posts(path: str | Path | None = None) -> tuple[pd.DataFrame, pd.DataFra
         else:
             parent = _int(row.get("ParentId"), path, line, "ParentId")
             answers.append((post_id, parent, created, body, score))
+    for rows, kind, what in ((questions, QUESTION, "questions"), (answers, ANSWER, "answers")):
+        if not rows:
+            raise DataFormatError(path, f"the file holds no {what} (rows with PostTypeId={kind})",
+                                  field="PostTypeId", fix="pass a site's full Posts.xml")
     q = pd.DataFrame(questions, columns=["question_id", "created_at", "title", "body", "tags", "score",
                                          "view_count", "answer_count"])
     a = pd.DataFrame(answers, columns=["answer_id", "question_id", "created_at", "body", "score"])

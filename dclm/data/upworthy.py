@@ -62,12 +62,16 @@ def _fail_at_first(bad, path: Path, field: str, problem) -> None:
         raise DataFormatError(path, problem(row), line=row + 2, field=field)
 
 
+# Counts are read as floats; above 2**53 a float no longer holds every integer exactly.
+MAX_COUNT = 2**53
+
+
 def _counts(frame: pd.DataFrame, column: str, path: Path) -> np.ndarray:
     raw = frame[column]
-    values = pd.to_numeric(raw, errors="coerce")
-    _fail_at_first(values.isna() | (values < 0) | (values != np.floor(values)), path, column,
-                   lambda row: f"expected a non-negative integer, got {raw.iloc[row]!r}")
-    return values.to_numpy(dtype=np.int64)
+    values = pd.to_numeric(raw, errors="coerce").astype(float)
+    _fail_at_first(values.isna() | (values < 0) | (values > MAX_COUNT) | (values != np.floor(values)), path, column,
+                   lambda row: f"expected a non-negative integer up to 2**53, got {raw.iloc[row]!r}")
+    return values.to_numpy().astype(np.int64)
 
 
 def test_id_time(test_ids: pd.Series) -> pd.Series:
@@ -109,9 +113,11 @@ def read_packages(path: str | Path | None = None) -> pd.DataFrame:
     _fail_at_first(frame["headline"].isna(), path, "headline", lambda row: "empty headline")
 
     if "test_week" in frame.columns:
-        test_week = pd.to_numeric(frame["test_week"], errors="coerce")
-        _fail_at_first(test_week.isna(), path, "test_week",
-                       lambda row: f"expected YYYYWW, got {frame['test_week'].iloc[row]!r}")
+        test_week = pd.to_numeric(frame["test_week"], errors="coerce").astype(float)
+        # YYYYWW: a year from 1970 to 2099 (pandas timestamps) and a week from 00 to 53.
+        valid = test_week.between(197000, 209953) & (test_week == np.floor(test_week)) & (test_week % 100 <= 53)
+        _fail_at_first(~valid, path, "test_week",
+                       lambda row: f"expected YYYYWW (year 1970-2099, week 00-53), got {frame['test_week'].iloc[row]!r}")
         test_week = test_week.astype(np.int64)
     else:
         test_week = None

@@ -10,20 +10,32 @@ Every module defines
   and intermediate files, so a re-run with the same folder resumes;
 - ``figures(result) -> dict[str, Figure]``: the figures the chapter shows and the CLI saves.
 
+A module may also define ``validate(cfg)``, raising :class:`dclm.config.ConfigError` for
+values its code cannot run with (beyond the checks every config gets, see
+:func:`dclm.config.check_config`).
+
 Call them through :func:`run` below, which resolves the config and goes through the run cache.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import json
+import os
+import shutil
+import tempfile
+import threading
 import time
+import uuid
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from dclm import cache, env
-from dclm.config import apply_overrides, to_dict
+from dclm.config import apply_overrides, check_config, check_seed, to_dict
 from dclm.profiles import get_profile
 
 EXPERIMENTS: dict[str, str] = {
@@ -63,6 +75,8 @@ class Result:
     versions: dict[str, str]
     seed_doc: str
     world_size: int = 1
+    # Attempts it took (a killed run resumed is 2); wall_s sums the time of all of them.
+    attempts: int = 1
     from_cache: bool = field(default=False, compare=False)
 
     def envelope(self) -> dict[str, Any]:
@@ -77,6 +91,7 @@ class Result:
             "versions": self.versions,
             "config": self.config,
             "wall_s": self.wall_s,
+            "attempts": self.attempts,
             "metrics": self.metrics,
         }
 
@@ -87,11 +102,129 @@ class Result:
 
 def resolve_config(name: str, profile: str | None = None, seed: int = 0,
                    overrides: dict[str, str] | None = None):
-    """The config a run would use: the profile's sizes, the seed, then ``--set`` overrides."""
+    """The config a run would use: the profile's sizes, the seed, then ``--set`` overrides.
+
+    Raises :class:`dclm.config.ConfigError` for a value the experiment cannot run with.
+    """
     module = get_module(name)
     prof = get_profile(profile)
-    cfg = module.config_for(prof, seed)
-    return prof, apply_overrides(cfg, overrides)
+    cfg = apply_overrides(module.config_for(prof, check_seed(seed)), overrides)
+    check_config(cfg)
+    if hasattr(module, "validate"):
+        module.validate(cfg)
+    return prof, cfg
+
+
+# Bookkeeping inside a work folder: what it belongs to, and how long each attempt ran.
+RUN_FILE, ATTEMPTS_DIR = "run.json", "attempts"
+HEARTBEAT_S = 1.0
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class _Attempt:
+    """Records this attempt's wall time in ``work/attempts/`` every second, so a run killed
+    (even by SIGKILL) and resumed reports the time of every attempt, not only the last."""
+
+    def __init__(self, work: Path):
+        self.folder = work / ATTEMPTS_DIR
+        self.path = self.folder / f"{uuid.uuid4().hex}.json"
+        # Earlier attempts that have ended; a concurrent run of the same config is not one.
+        self.previous = []
+        for other in sorted(self.folder.glob("*.json")) if self.folder.is_dir() else []:
+            try:
+                record = json.loads(other.read_text())
+                if record.get("finished") or not _pid_alive(int(record["pid"])):
+                    self.previous.append(float(record["wall_s"]))
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                continue  # a torn or foreign file: it only costs an attempt's seconds
+        self.start = time.perf_counter()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True)
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def _write(self, finished: bool = False) -> None:
+        try:
+            cache.write_json_atomic(self.path, {"pid": os.getpid(), "wall_s": round(self.elapsed(), 3),
+                                                "finished": finished})
+        except OSError:
+            pass  # bookkeeping only: a concurrent run may have pruned the folder
+
+    def _beat(self) -> None:
+        while not self._stop.wait(HEARTBEAT_S):
+            self._write()
+
+    def __enter__(self) -> _Attempt:
+        self._write()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._write(finished=True)
+
+    def total(self) -> float:
+        return round(sum(self.previous) + self.elapsed(), 3)
+
+
+def _prune(work: Path) -> None:
+    """Remove a work folder that holds nothing but bookkeeping (nothing to resume from)."""
+    try:
+        if work.is_dir() and {p.name for p in work.iterdir()} <= {RUN_FILE, ATTEMPTS_DIR}:
+            shutil.rmtree(work, ignore_errors=True)
+    except OSError:
+        pass
+
+
+def work_folder(name: str, key: str, config: dict[str, Any], work_dir: str | Path | None) -> Path:
+    """The checkpoint folder of one run: ``work_dir/<run key>`` (default: next to the cache entry).
+
+    Keyed by the run key (experiment, resolved config, dclm source), so a folder reused with
+    another config or seed never resumes, or returns, another run's results. An unwritable
+    default location falls back to a temporary folder (no resume) with a warning.
+    """
+    work = Path(work_dir) / key if work_dir is not None else cache.cache_dir() / name / f"{key}.work"
+    try:
+        work.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        if work_dir is not None:
+            raise
+        work = Path(tempfile.mkdtemp(prefix=f"dclm-{name}-{key}-"))
+        warnings.warn(f"run cache {cache.cache_dir()} is not writable ({err}); checkpoints go to {work} "
+                      "and a killed run will not resume", cache.CacheWarning, stacklevel=3)
+    if not (work / RUN_FILE).exists():
+        cache.write_json_atomic(work / RUN_FILE, {"experiment": name, "key": key, "config": config})
+    return work
+
+
+# What each stored field of a Result must be (its annotation, read as a type).
+_ENTRY_TYPES = {"dict": dict, "str": str, "int": int, "float": (int, float)}
+
+
+def _cached(name: str, key: str) -> Result | None:
+    fields = [f for f in dataclasses.fields(Result) if f.name != "from_cache"]
+    required = tuple(f.name for f in fields
+                     if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
+    entry = cache.load(name, key, required=required)
+    if entry is None:
+        return None
+    for f in fields:
+        expected = _ENTRY_TYPES[str(f.type).split("[")[0]]
+        if f.name in entry and (not isinstance(entry[f.name], expected) or isinstance(entry[f.name], bool)):
+            cache.quarantine(cache.entry_path(name, key), f"not a run entry ({f.name} is {entry[f.name]!r:.40})")
+            return None
+    return Result(**{f.name: entry[f.name] for f in fields if f.name in entry}, from_cache=True)
 
 
 def run(name: str, profile: str | None = None, seed: int = 0,
@@ -100,22 +233,25 @@ def run(name: str, profile: str | None = None, seed: int = 0,
     """Run experiment ``name`` (or fetch it from the run cache) and return its Result.
 
     ``profile=None`` reads ``$DCLM_PROFILE`` (default ``tiny``). ``overrides`` are dotted
-    config keys with string values, as given to ``dclm run --set``. ``work_dir`` keeps
-    checkpoints (default: next to the cache entry); re-running with it resumes.
+    config keys with string values, as given to ``dclm run --set``. Checkpoints go to
+    ``work_dir/<run key>`` (see :func:`work_folder`); re-running with the same ``work_dir``
+    and config resumes.
     """
     module = get_module(name)
     prof, cfg = resolve_config(name, profile, seed, overrides)
     config = to_dict(cfg)
     key = cache.run_key(name, config)
     if use_cache:
-        entry = cache.load(name, key)
-        if entry is not None:
-            return Result(**entry, from_cache=True)
+        cached = _cached(name, key)
+        if cached is not None:
+            return cached
     env.seed_everything(cfg.seed)
-    work = Path(work_dir) if work_dir is not None else cache.cache_dir() / name / f"{key}.work"
-    work.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    output = module.run(cfg, work)
+    work = work_folder(name, key, config, work_dir)
+    try:
+        with _Attempt(work) as attempt:
+            output = module.run(cfg, work)
+    finally:
+        _prune(work)
     result = Result(
         experiment=name,
         profile=prof.name,
@@ -123,12 +259,13 @@ def run(name: str, profile: str | None = None, seed: int = 0,
         config=config,
         metrics=output["metrics"],
         data=output.get("data", {}),
-        wall_s=round(time.perf_counter() - start, 3),
+        wall_s=attempt.total(),
         # The device the run used: its config's choice where it has one, else the CPU.
         device=env.device(getattr(cfg, "device", "cpu")),
         versions=env.versions(),
         seed_doc=module.SEED_DOC,
         world_size=output.get("world_size", 1),
+        attempts=len(attempt.previous) + 1,
     )
     if use_cache:
         entry = {k: v for k, v in result.__dict__.items() if k != "from_cache"}

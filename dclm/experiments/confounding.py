@@ -18,7 +18,7 @@ import numpy as np
 
 from dclm.causal.crosscheck import dowhy_backdoor
 from dclm.causal.linear import ols
-from dclm.causal.simulate import simulate_listings
+from dclm.causal.simulate import MIN_N, simulate_listings
 from dclm.profiles import Profile
 
 SEED_DOC = (
@@ -40,6 +40,13 @@ class Config:
     noise_sd: float = 2.0
     sweep_strengths: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0)
     sweep_n: int = 2_000
+
+
+def validate(cfg: Config) -> None:
+    """Sample sizes the simulator can draw."""
+    from dclm.config import check_at_least
+
+    check_at_least(cfg, {"n": MIN_N, "sweep_n": MIN_N})
 
 
 def config_for(profile: Profile, seed: int) -> Config:

@@ -28,15 +28,15 @@ import hashlib
 import json
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
-from multiprocessing import get_context
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
 from dclm.cache import write_json_atomic
+from dclm.experiments.pool import dies_with_parent, worker_pool
 from dclm.models.embed import MINILM_ID
 from dclm.profiles import Profile
 
@@ -66,6 +66,8 @@ REPORTED = {
 
 @dataclass(frozen=True)
 class Config:
+    # Integer fields for which 0 means something (see dclm.config.check_config).
+    ZERO_OK: ClassVar[tuple[str, ...]] = ("workers", "lora_rank", "map_seeds")
     seed: int = 0
     # "generated" (MIND-schema generator), "mind" ($DCLM_MIND_DIR), or a folder with news.tsv.
     data: str = "generated"
@@ -115,6 +117,19 @@ class Config:
     settings: tuple[str, ...] = SETTINGS
     methods: tuple[str, ...] = METHODS
     device: str = "cpu"
+
+
+def validate(cfg: Config) -> None:
+    """Data source, launcher, settings and methods this module knows."""
+    from dclm.config import ConfigError, check_at_least, check_choice
+
+    check_choice("data", cfg.data, ("generated", "mind"), or_path="a folder holding MIND's news.tsv")
+    check_choice("launcher", cfg.launcher, ("local", "accelerate"))
+    check_choice("settings", cfg.settings, SETTINGS)
+    check_choice("methods", cfg.methods, METHODS)
+    check_at_least(cfg, {"measurement_error": 0.0, "probe_lambda": 0.0, "reward_replicates": 2})
+    if not 0 < cfg.test_share < 1:
+        raise ConfigError(f"test_share={cfg.test_share}: expected a number between 0 and 1")
 
 
 def config_for(profile: Profile, seed: int) -> Config:
@@ -485,7 +500,7 @@ def launch_rl_job(cfg_dict: dict, setting: str, method: str, k: int, work_dir: s
         # accelerate 1.15's `--cpu` flag picks its single-process launcher whatever
         # --num_processes says; `--multi_gpu` starts torchrun, and the trainer's use_cpu (CPU
         # profiles) makes each process join a gloo group on the CPU instead.
-        command = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", str(cfg.num_processes),
+        command = [*dies_with_parent([sys.executable]), "-m", "accelerate.commands.launch", "--num_processes", str(cfg.num_processes),
                    "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
                    *(["--multi_gpu"] if cfg.num_processes > 1 else []),
                    "-m", "dclm.experiments.deconfound", "--config", str(cfg_path), "--setting", setting,
@@ -591,7 +606,7 @@ def run(cfg: Config, work_dir: Path) -> dict:
     elif workers <= 1:
         outputs = [rl_job(cfg_dict, *job, str(work_dir), str(sft_path)) for job in progress(jobs, desc="RL runs")]
     else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        with worker_pool(workers) as pool:
             futures = [pool.submit(rl_job, cfg_dict, *job, str(work_dir), str(sft_path)) for job in jobs]
             outputs = [f.result() for f in progress(futures, desc="RL runs")]
     by_reward = {(prepared["settings"][j[0]]["probes"][j[1]]["id"], j[2]): out

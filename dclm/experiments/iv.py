@@ -31,7 +31,7 @@ from dclm.causal.crosscheck import dowhy_iv
 from dclm.causal.deconfound import deconfound_outcome
 from dclm.causal.iv import WeakInstrumentWarning, fit_2sls, wald_ratio
 from dclm.causal.linear import ols
-from dclm.causal.simulate import SETTINGS, simulate_popularity
+from dclm.causal.simulate import MIN_N, SETTINGS, simulate_popularity
 from dclm.profiles import Profile
 
 SEED_DOC = (
@@ -78,6 +78,13 @@ class Config:
     dowhy_control_effect: float = 1.0
     measurement_error: float = 1.0
     hidden_confounding: float = 1.0
+
+
+def validate(cfg: Config) -> None:
+    """Sample sizes the simulator can draw."""
+    from dclm.config import check_at_least
+
+    check_at_least(cfg, {"n": MIN_N, "mc_n": MIN_N})
 
 
 def config_for(profile: Profile, seed: int) -> Config:

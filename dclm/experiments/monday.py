@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import json
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
-from multiprocessing import get_context
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -27,6 +26,7 @@ import pandas as pd
 from dclm.cache import write_json_atomic
 from dclm.causal.deconfound import deconfound_outcome
 from dclm.eval.markers import RATE_KEYS, marker_rates, mean_and_se, welch_p
+from dclm.experiments.pool import worker_pool
 from dclm.profiles import Profile
 
 SEED_DOC = (
@@ -57,6 +57,8 @@ COMPARISONS = {"dpo_vs_sft": ("dpo", "sft"), "dpo_deconfounded_vs_sft": ("dpo_de
 
 @dataclass(frozen=True)
 class Config:
+    # Integer fields for which 0 means something (see dclm.config.check_config).
+    ZERO_OK: ClassVar[tuple[str, ...]] = ("workers", "lora_rank")
     seed: int = 0
     # "generated" (Academia-like generator), "beer" (shipped), "academia", or a path.
     data: str = "generated"
@@ -85,6 +87,16 @@ class Config:
     max_new_tokens: int = 3
     workers: int = 0  # parallel training processes; 0 = one per CPU core
     device: str = "cpu"  # what the profile asks for; CPU when no GPU is present
+
+
+def validate(cfg: Config) -> None:
+    """Data source and marker days this module can use (see :func:`dclm.config.check_choice`)."""
+    from dclm.config import check_choice
+    from dclm.data.stackexchange import WEEKDAYS
+
+    check_choice("data", cfg.data, ("generated", "beer", "academia"),
+                 or_path="a Posts.xml, Posts.xml.gz or a site's .7z dump")
+    check_choice("marker_days", cfg.marker_days, WEEKDAYS)
 
 
 def config_for(profile: Profile, seed: int) -> Config:
@@ -274,7 +286,7 @@ def run(cfg: Config, work_dir: Path) -> dict:
         per_seed = [train_one_seed(cfg_dict, k, str(work_dir), str(base_path))
                     for k in progress(range(cfg.training_seeds), desc="training seeds")]
     else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        with worker_pool(workers) as pool:
             futures = [pool.submit(train_one_seed, cfg_dict, k, str(work_dir), str(base_path))
                        for k in range(cfg.training_seeds)]
             per_seed = [f.result() for f in progress(futures, desc="training seeds")]

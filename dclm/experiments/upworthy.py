@@ -94,6 +94,15 @@ class Config:
     device: str = "cpu"
 
 
+def validate(cfg: Config) -> None:
+    """Data source and text choice this module knows; folds enough to cross-fit."""
+    from dclm.config import check_at_least, check_choice
+
+    check_choice("data", cfg.data, ("shipped",), or_path="an Upworthy archive packages CSV")
+    check_choice("text", cfg.text, ("headline", "lede+headline"))
+    check_at_least(cfg, {"residual_folds": 2})  # cross-fitting needs a fold to predict each row from
+
+
 def config_for(profile: Profile, seed: int) -> Config:
     """The profile's embedding models and device."""
     return Config(seed=seed, model_ids=profile.embed_model_ids, device=profile.device)

@@ -100,7 +100,9 @@ def _callbacks(out_dir: Path) -> list:
 
 
 def _last_checkpoint(out_dir: Path) -> str | None:
-    checkpoints = sorted(out_dir.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
+    # transformers writes trainer_state.json last: a checkpoint without it was cut short by a kill.
+    checkpoints = sorted((p for p in out_dir.glob("checkpoint-*") if (p / "trainer_state.json").exists()),
+                         key=lambda p: int(p.name.split("-")[-1]))
     return str(checkpoints[-1]) if checkpoints else None
 
 

@@ -19,7 +19,7 @@ def test_rl_runs_under_accelerate_with_two_processes(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     envelope = json.loads((out / "metrics.json").read_text())
     assert envelope["world_size"] == 2
-    (job,) = (out / "work" / "rl").glob("*/seed_0")
+    (job,) = out.glob("work/*/rl/*/seed_0")  # work/<run key>/rl/<reward id>/seed_0
     assert (job / "final" / "config.json").exists() and (job / "checkpoint-2").exists()
     assert len(json.loads((job / "generations.json").read_text())["generations"]) == 8
     assert set(envelope["metrics"]["results"]) == {"entangled"}

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 ENVELOPE = {"experiment", "profile", "seed", "seed_doc", "device", "world_size", "versions",
-            "config", "wall_s", "metrics"}
+            "config", "wall_s", "attempts", "metrics"}
 
 
 @pytest.fixture(scope="module")

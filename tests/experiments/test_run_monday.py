@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 
 import pytest
 
@@ -59,18 +60,119 @@ def test_tiny_run_fits_its_budget(tiny_run):
     assert tiny_run[0]["wall_s"] < 300
 
 
-def test_killed_during_dpo_resumes_bit_identically(tmp_path):
-    killed = dclm("run", "monday", "--out", str(tmp_path / "a"), "--no-cache", *MINI, env={"DCLM_FAULT_KILL_AT": "dpo:4"})
-    assert killed.returncode == -9
-    assert (tmp_path / "a" / "work" / "seed_0" / "dpo" / "checkpoint-4").exists()
-    assert not (tmp_path / "a" / "work" / "seed_0" / "dpo" / "final").exists()
-    assert not (tmp_path / "a" / "metrics.json").exists()
-    resumed = dclm("run", "monday", "--out", str(tmp_path / "a"), "--no-cache", *MINI)
+# Two training seeds on a pool of two workers, with DPO long enough to be caught in the middle.
+POOL = [*MINI, "--set", "training_seeds=2", "--set", "workers=2", "--set", "dpo_steps=24"]
+
+
+def _tagged(tag: str) -> list[int]:
+    """Live (not zombie) processes whose environment carries ``DCLM_TEST_TAG=tag``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as handle:
+                if f"DCLM_TEST_TAG={tag}".encode() not in handle.read().split(b"\0"):
+                    continue
+            with open(f"/proc/{entry}/stat") as handle:
+                state = handle.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state not in ("Z", "X"):
+            found.append(int(entry))
+    return found
+
+
+def _result(stdout: str) -> dict:
+    """stdout is the summary line and the metrics JSON, nothing else (no trainer stat dicts)."""
+    summary, _, rest = stdout.partition("\n")
+    assert summary.startswith("monday (tiny, seed "), stdout[:500]
+    return json.loads(rest)
+
+
+def test_killed_with_its_worker_pool_during_dpo_leaves_no_process_and_resumes_bit_identically(tmp_path):
+    tag = uuid.uuid4().hex
+    out = tmp_path / "a"
+    with open(tmp_path / "killed.err", "w") as err:
+        run = subprocess.Popen([sys.executable, "-m", "dclm", "run", "monday", "--out", str(out), "--no-cache", *POOL],
+                               stdout=subprocess.DEVNULL, stderr=err, env={**os.environ, "DCLM_TEST_TAG": tag})
+        deadline = time.monotonic() + 300
+        while not (saved := list(out.glob("work/*/seed_*/dpo/checkpoint-4/trainer_state.json"))):
+            assert run.poll() is None, (tmp_path / "killed.err").read_text()[-3000:]
+            assert time.monotonic() < deadline, "DPO never saved step 4"
+            time.sleep(0.02)
+        workers = [pid for pid in _tagged(tag) if pid != run.pid]
+        assert len(workers) >= 2, workers  # the pool is up: the path under test
+        run.kill()
+        run.wait()
+    stage = saved[0].parent.parent
+    assert not (stage / "final").exists()  # killed mid-DPO
+    deadline = time.monotonic() + 20
+    while (survivors := _tagged(tag)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert survivors == [], "processes of the killed run survived it"
+    assert not (out / "metrics.json").exists()
+
+    resumed = dclm("run", "monday", "--out", str(out), "--no-cache", *POOL)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    fresh = dclm("run", "monday", "--out", str(tmp_path / "b"), "--no-cache", *MINI)
+    fresh = dclm("run", "monday", "--out", str(tmp_path / "b"), "--no-cache", *POOL)
     assert fresh.returncode == 0, fresh.stderr[-3000:]
-    first, second = (json.loads((tmp_path / d / "metrics.json").read_text())["metrics"] for d in ("a", "b"))
-    assert first == second
+    first, second = (json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("a", "b"))
+    assert first["metrics"] == second["metrics"] == _result(resumed.stdout) == _result(fresh.stdout)
+    # The resumed run reports the time of both attempts.
+    assert first["attempts"] == 2 and second["attempts"] == 1
+    assert first["wall_s"] > json.loads((tmp_path / "b" / "metrics.json").read_text())["wall_s"] * 0.3
+
+
+def test_ctrl_c_with_a_worker_pool_is_one_line_and_leaves_no_process(tmp_path):
+    import signal
+
+    tag = uuid.uuid4().hex
+    def like_a_terminal() -> None:
+        # A shell starts background jobs with SIGINT ignored, and pytest may be one: give the
+        # run the default disposition a terminal gives it.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+    # A new session stands for the terminal: Ctrl-C sends SIGINT to the whole process group.
+    run = subprocess.Popen([sys.executable, "-m", "dclm", "run", "monday", "--out", str(tmp_path / "a"), "--no-cache",
+                            *POOL], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                           env={**os.environ, "DCLM_TEST_TAG": tag}, preexec_fn=like_a_terminal)
+    deadline = time.monotonic() + 300
+    # Interrupt once a worker is training (it saved an SFT checkpoint): the pool is up and busy.
+    while not list((tmp_path / "a").glob("work/*/seed_*/sft/checkpoint-*/trainer_state.json")):
+        assert run.poll() is None and time.monotonic() < deadline, run.communicate()[1][-3000:]
+        time.sleep(0.02)
+    assert len(_tagged(tag)) >= 3, _tagged(tag)  # the parent and its two workers (and multiprocessing's tracker)
+    os.killpg(run.pid, signal.SIGINT)
+    _, stderr = run.communicate(timeout=120)
+    assert run.returncode == 130, stderr[-3000:]
+    assert "Traceback" not in stderr, stderr[-3000:]
+    # One message of dclm's (an open progress bar may share its line).
+    assert stderr.count("dclm: ") == 1 and "dclm: interrupted; re-run the same command to resume" in stderr
+    deadline = time.monotonic() + 20
+    while (survivors := _tagged(tag)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert survivors == [], [open(f"/proc/{pid}/cmdline").read() for pid in survivors]
+
+
+def test_a_reused_out_never_returns_another_configs_results(tmp_path, isolated_cache):
+    out = str(tmp_path / "d")
+    base = [*MINI, "--set", "dpo_steps=4", "--set", "n_questions=200"]
+    first = dclm("run", "monday", "--seed", "0", "--out", out, *base)
+    assert first.returncode == 0, first.stderr[-3000:]
+    other_seed = dclm("run", "monday", "--seed", "1", "--out", out, *base)
+    assert other_seed.returncode == 0, other_seed.stderr[-3000:]
+    assert json.loads((tmp_path / "d" / "metrics.json").read_text())["seed"] == 1
+    # Served from the cache, seed 1's entry must equal a clean seed-1 run in a fresh folder.
+    fresh = dclm("run", "monday", "--seed", "1", "--out", str(tmp_path / "fresh"), "--no-cache", *base)
+    assert fresh.returncode == 0, fresh.stderr[-3000:]
+    cached = dclm("run", "monday", "--seed", "1", "--out", str(tmp_path / "cached"), *base)
+    assert "from the run cache" in cached.stdout
+    seed1, clean, served = (json.loads((tmp_path / d / "metrics.json").read_text())["metrics"]
+                            for d in ("d", "fresh", "cached"))
+    assert seed1 == clean == served == _result(other_seed.stdout)  # training in-process: stdout clean too
+    assert len(list((tmp_path / "d" / "work").iterdir())) == 2  # one work folder per config
 
 
 def test_colab_profile_resolves_hub_ids_and_runs_with_a_saved_model_in_their_place(tmp_path):

@@ -85,3 +85,18 @@ def test_unknown_or_mistyped_keys_are_clear_errors():
 def test_config_round_trips_through_json_dict():
     cfg = apply_overrides(Outer(), {"inner.steps": "9"})
     assert from_dict(Outer, to_dict(cfg)) == cfg
+
+
+def test_every_profile_config_passes_the_range_checks_at_both_ends_of_the_seed_range():
+    from dclm.config import MAX_SEED, ConfigError
+    from dclm.experiments import EXPERIMENTS, resolve_config
+    from dclm.profiles import PROFILES
+
+    for name in EXPERIMENTS:
+        for profile in PROFILES:
+            for seed in (0, MAX_SEED):
+                assert resolve_config(name, profile, seed)[1].seed == seed
+    with pytest.raises(ConfigError, match=f"from 0 to {MAX_SEED}"):
+        resolve_config("confounding", seed=MAX_SEED + 1)
+    with pytest.raises(ConfigError, match="seed=-1: expected an integer >= 0|from 0 to"):
+        resolve_config("confounding", overrides={"seed": "-1"})

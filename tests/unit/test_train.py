@@ -75,3 +75,15 @@ def test_nested_quiet_keeps_progress_bars_off_until_the_outer_block_ends():
             pass
         assert not transformers.utils.logging.is_progress_bar_enabled()
     assert transformers.utils.logging.is_progress_bar_enabled() == before
+
+
+def test_resume_skips_a_checkpoint_that_a_kill_cut_short(tmp_path):
+    from dclm.train.trainers import _last_checkpoint
+
+    assert _last_checkpoint(tmp_path) is None
+    for step in (4, 8, 12):
+        (tmp_path / f"checkpoint-{step}").mkdir()
+    for step in (4, 8):
+        (tmp_path / f"checkpoint-{step}" / "trainer_state.json").write_text("{}")
+    # checkpoint-12 has no trainer_state.json (written last): it is incomplete.
+    assert _last_checkpoint(tmp_path) == str(tmp_path / "checkpoint-8")

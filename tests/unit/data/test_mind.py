@@ -46,6 +46,15 @@ NEWS_MALFORMED = [
     ("second line broken", NEWS + "N2\tsports\n", "got 2", 2, None),
     ("bad abstract entity JSON", NEWS.replace("\t[]\n", "\t[oops\n"), "not a JSON list", 1, "abstract_entities"),
     ("quoted title with a tab", NEWS.replace("Lynxes win a game", '"Lynxes\twin"'), "got 9", 1, None),
+    ("field over csv's limit", NEWS.replace("Abstract", "x" * 131_073), "unreadable row", 1, None),
+    ("field over csv's limit on line 2", NEWS + NEWS.replace("Abstract", "x" * 131_073), "unreadable row", 2, None),
+    ("deeply nested entity JSON", NEWS.replace('[{"Label": "Lynxes", "Type": "O"}]', "[" * 20_000 + "]" * 20_000), "nested too deeply", 1,
+     "title_entities"),
+    ("entities not objects", NEWS.replace('[{"Label": "Lynxes", "Type": "O"}]', "[1, 2]"), "a list of entity objects", 1, "title_entities"),
+    ("SurfaceForms a string", NEWS.replace('[{"Label": "Lynxes", "Type": "O"}]', '[{"Type": "O", "SurfaceForms": "Cats"}]'),
+     "SurfaceForms must be a list of strings", 1, "title_entities"),
+    ("Type a number", NEWS.replace('[{"Label": "Lynxes", "Type": "O"}]', '[{"Type": 1, "SurfaceForms": []}]'), "Type must be a string", 1,
+     "title_entities"),
     ("empty file", "", "the file is empty", None, None),
 ]
 
@@ -114,3 +123,12 @@ def test_test_split_without_labels_and_wrong_encoding(tmp_path):
     latin.write_bytes(NEWS.replace("Lynxes", "L\xfcnxes").encode("latin-1"))
     with pytest.raises(DataFormatError, match="not UTF-8"):
         mind.read_news(latin)
+
+
+def test_byte_order_mark_is_stripped(tmp_path):
+    path = tmp_path / "news.tsv"
+    path.write_text("\ufeff" + NEWS, encoding="utf-8")
+    assert mind.read_news(path)["news_id"].tolist() == ["N1"]
+    behaviors = tmp_path / "behaviors.tsv"
+    behaviors.write_text("\ufeff" + BEHAVIOR, encoding="utf-8")
+    assert mind.read_behaviors(behaviors)["impression_id"].tolist() == [1]

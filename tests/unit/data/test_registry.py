@@ -1,8 +1,8 @@
 """Registry: provenance fields, vendored copies equal their originals, verified atomic fetch."""
 
+import dataclasses
 import gzip
 import hashlib
-import os
 
 import pytest
 
@@ -54,6 +54,38 @@ def test_checksum_mismatch_leaves_nothing_in_the_cache(tmp_path, monkeypatch):
     source.write_bytes(b"tampered")
     with pytest.raises(ChecksumError, match="expected 000"):
         registry.fetch("mind-small-dev", url=f"file://{source}", sha256="0" * 64)
-    assert os.listdir(tmp_path / "cache" / "mind-small-dev") == []
+    assert not (tmp_path / "cache").exists()  # not even an empty folder
     with pytest.raises(DataNotFoundError, match="does not exist"):
         registry.fetch("mind-small-dev", url=f"file://{tmp_path / 'missing.zip'}")
+
+
+def test_a_fetch_without_sha256_is_unverified_and_never_served_for_another_source(tmp_path, monkeypatch):
+    monkeypatch.setenv("DCLM_DATA_DIR", str(tmp_path / "cache"))
+    for folder, content in (("a", b"first"), ("b", b"second")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "hostname").write_bytes(content)
+    first = registry.fetch("mind-small-dev", url=f"file://{tmp_path / 'a' / 'hostname'}")
+    assert first.read_bytes() == b"first"
+    # Same file name, another source: the unverified copy is not taken for it.
+    assert registry.fetch("mind-small-dev", url=f"file://{tmp_path / 'b' / 'hostname'}").read_bytes() == b"second"
+
+    def offline(*args, **kwargs):
+        raise registry.DataNotFoundError("offline")
+
+    monkeypatch.setattr(registry, "_download_verified", offline)
+    monkeypatch.setattr(registry, "REGISTRY", {**registry.REGISTRY, "mind-small-dev": dataclasses.replace(
+        registry.REGISTRY["mind-small-dev"], download_url="https://example.invalid/hostname")})
+    with pytest.raises(DataNotFoundError, match="offline"):  # the registry's own URL is fetched, not served
+        registry.fetch("mind-small-dev")
+    assert {registry.verification(d) for d in registry.REGISTRY.values() if d.download_url and not d.sha256} == \
+        {"unverified"}
+
+
+def test_a_folder_url_is_a_clean_error_and_leaves_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("DCLM_DATA_DIR", str(tmp_path / "cache"))
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(DataNotFoundError, match="is not a file"):
+        registry.fetch("mind-small-dev", url=f"file://{tmp_path / 'folder'}")
+    with pytest.raises(DataNotFoundError, match="names a folder"):
+        registry.fetch("mind-small-dev", url=f"file://{tmp_path / 'folder'}/")
+    assert not (tmp_path / "cache").exists()

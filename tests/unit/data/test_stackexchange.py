@@ -64,6 +64,10 @@ MALFORMED = [
     ("missing PostTypeId", "<posts>\n<row Id='5' Score='1' /></posts>", "missing", 2, "PostTypeId"),
     ("missing Body", "<posts>\n" + GOOD_QUESTION.replace('Body="&lt;p&gt;Q?&lt;/p&gt;" ', "") + "</posts>", "missing", 2, "Body"),
     ("undefined entity", "<posts>\n<row Id='1' PostTypeId='1' Body='&nbsp;' /></posts>", "malformed XML", 2, None),
+    ("no answers", "<posts>\n" + GOOD_QUESTION + "\n</posts>", "holds no answers", None, "PostTypeId"),
+    ("no questions", "<posts>\n" + GOOD_ANSWER + "\n</posts>", "holds no questions", None, "PostTypeId"),
+    ("Score out of range", "<posts>\n" + GOOD_QUESTION.replace('Score="3"', 'Score="1' + "0" * 20 + '"') + "</posts>",
+     "out of range", 2, "Score"),
 ]
 
 
