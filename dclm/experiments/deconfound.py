@@ -288,17 +288,21 @@ def launch_rl_job(cfg_dict: dict, setting: str, method: str, k: int, work_dir: s
     import subprocess
     import sys
 
+    from dclm.env import launch_processes
+
     cfg = _config(cfg_dict)
     done = Path(work_dir) / "rl" / setting / method / f"seed_{k}" / "generations.json"
+    # At most one process per GPU: two on one GPU would ask rank 1 for cuda:1.
+    processes = launch_processes(cfg.num_processes, cfg.device)
     if not done.exists():
         cfg_path = Path(work_dir) / "config.json"
         write_json_atomic(cfg_path, cfg_dict)
         # accelerate 1.15's `--cpu` flag picks its single-process launcher whatever
         # --num_processes says; `--multi_gpu` starts torchrun, and the trainer's use_cpu (CPU
         # profiles) makes each process join a gloo group on the CPU instead.
-        command = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", str(cfg.num_processes),
+        command = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", str(processes),
                    "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-                   *(["--multi_gpu"] if cfg.num_processes > 1 else []),
+                   *(["--multi_gpu"] if processes > 1 else []),
                    "-m", "dclm.experiments.deconfound", "--config", str(cfg_path), "--setting", setting,
                    "--method", method, "--k", str(k), "--work-dir", work_dir, "--sft", sft_path]
         env = {**os.environ, **({"CUDA_VISIBLE_DEVICES": ""} if cfg.device == "cpu" else {})}
@@ -377,6 +381,7 @@ class GenerationScorer:
 
 
 def run(cfg: Config, work_dir: Path) -> dict:
+    from dclm import env
     from dclm.env import progress
 
     work_dir = Path(work_dir)
@@ -388,7 +393,9 @@ def run(cfg: Config, work_dir: Path) -> dict:
     jobs = [(setting, method, k) for k in range(cfg.training_seeds) for setting in cfg.settings
             for method in cfg.methods]
     cfg_dict = asdict(cfg)
-    workers = min(len(jobs), cfg.workers or os.cpu_count() or 1)
+    context = get_context("spawn")
+    pool_kwargs = env.pool_kwargs(len(jobs), cfg.workers, cfg.device, context)  # per core or per GPU
+    workers = pool_kwargs["max_workers"]
     if cfg.launcher == "accelerate":
         outputs = [launch_rl_job(cfg_dict, *job, str(work_dir), str(sft_path))
                    for job in progress(jobs, desc="RL runs (accelerate)")]
@@ -397,7 +404,7 @@ def run(cfg: Config, work_dir: Path) -> dict:
     elif workers <= 1:
         outputs = [rl_job(cfg_dict, *job, str(work_dir), str(sft_path)) for job in progress(jobs, desc="RL runs")]
     else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        with ProcessPoolExecutor(mp_context=context, **pool_kwargs) as pool:
             futures = [pool.submit(rl_job, cfg_dict, *job, str(work_dir), str(sft_path)) for job in jobs]
             outputs = [f.result() for f in progress(futures, desc="RL runs")]
     generations: dict = {}

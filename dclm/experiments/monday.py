@@ -15,7 +15,6 @@ threads on two busy cores).
 from __future__ import annotations
 
 import json
-import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from multiprocessing import get_context
@@ -83,7 +82,9 @@ class Config:
     save_steps: int = 25
     samples_per_prompt: int = 10
     max_new_tokens: int = 3
-    workers: int = 0  # parallel training processes; 0 = one per CPU core
+    workers: int = 0  # parallel training processes; 0 = one per CPU core, or per GPU
+    gradient_checkpointing: bool = False  # a GPU profile whose memory needs it
+    save_dtype: str = "float32"  # of the trained models; bf16 would round DPO's update away
     device: str = "cpu"  # what the profile asks for; CPU when no GPU is present
 
 
@@ -178,10 +179,12 @@ def _settings(cfg: Config, seed: int, stage: str):
     if stage == "sft":
         return TrainSettings(learning_rate=cfg.sft_lr, batch_size=cfg.batch_size, max_length=cfg.max_length,
                              seed=seed, epochs=cfg.sft_epochs, save_steps=cfg.save_steps, lora_rank=cfg.lora_rank,
-                             device=device(cfg.device))
+                             device=device(cfg.device), gradient_checkpointing=cfg.gradient_checkpointing,
+                             save_dtype=cfg.save_dtype)
     return TrainSettings(learning_rate=cfg.dpo_lr, batch_size=cfg.batch_size, max_length=cfg.max_length, seed=seed,
                          max_steps=cfg.dpo_steps, save_steps=cfg.save_steps,
-                         lora_rank=max(cfg.lora_rank // 2, 0), device=device(cfg.device))
+                         lora_rank=max(cfg.lora_rank // 2, 0), device=device(cfg.device),
+                         gradient_checkpointing=cfg.gradient_checkpointing, save_dtype=cfg.save_dtype)
 
 
 def _evaluate(model_path: Path, prompts: list[str], cfg: Config, seed: int) -> dict:
@@ -252,6 +255,7 @@ def train_one_seed(cfg_dict: dict, k: int, work_dir: str, base_path: str) -> dic
 
 
 def run(cfg: Config, work_dir: Path) -> dict:
+    from dclm import env
     from dclm.env import progress
     from dclm.train.hf import build_tiny_causal_lm
 
@@ -269,12 +273,14 @@ def run(cfg: Config, work_dir: Path) -> dict:
     else:
         base_path = cfg.model_id
     cfg_dict = asdict(cfg)
-    workers = min(cfg.training_seeds, cfg.workers or os.cpu_count() or 1)
-    if workers <= 1:
+    # One worker per CPU core, or per GPU with each worker pinned to its own (dclm.env).
+    context = get_context("spawn")
+    pool_kwargs = env.pool_kwargs(cfg.training_seeds, cfg.workers, cfg.device, context)
+    if pool_kwargs["max_workers"] <= 1:
         per_seed = [train_one_seed(cfg_dict, k, str(work_dir), str(base_path))
                     for k in progress(range(cfg.training_seeds), desc="training seeds")]
     else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        with ProcessPoolExecutor(mp_context=context, **pool_kwargs) as pool:
             futures = [pool.submit(train_one_seed, cfg_dict, k, str(work_dir), str(base_path))
                        for k in range(cfg.training_seeds)]
             per_seed = [f.result() for f in progress(futures, desc="training seeds")]
