@@ -28,6 +28,10 @@ BOOK, NOTEBOOKS = ROOT / "book", ROOT / "notebooks"
 PRACTICE = "practice"
 INSTALL = re.compile(r'%pip install -q "dclm\[colab\] @ git\+[^"]*"')
 CHAPTER_GLOB = "[0-9][0-9]-*.md"
+# A chapter whose main run follows dclm.profiles.page_profile() runs the colab profile on a
+# Colab GPU, so its notebook asks Colab for one (the free tier's T4).
+GPU_MARKER = "page_profile()"
+COLAB_GPU_METADATA = {"accelerator": "GPU", "colab": {"gpuType": "T4", "provenance": []}}
 
 
 def chapters() -> list[Path]:
@@ -49,9 +53,15 @@ def with_install_command(text: str, command: str, source: Path) -> str:
     return INSTALL.sub(lambda _: command, text)
 
 
+def _ask_for_a_gpu(notebook, source: Path) -> None:
+    if GPU_MARKER in source.read_text():
+        notebook.metadata.update(COLAB_GPU_METADATA)
+
+
 def render(source: Path, out_dir: Path) -> Path:
     """Convert one chapter to ``out_dir/<stem>.ipynb`` (no outputs) and return its path."""
     notebook = jupytext.read(source)
+    _ask_for_a_gpu(notebook, source)
     for index, cell in enumerate(notebook.cells):
         # Ids from position and content (nbformat draws random ones), so output is reproducible.
         cell.id = hashlib.sha1(f"{index}:{cell.source}".encode()).hexdigest()[:8]
@@ -102,6 +112,7 @@ def render_practice(source: Path, out_dir: Path) -> Path:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     notebook.metadata.pop("jupytext", None)
+    _ask_for_a_gpu(notebook, source)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{source.stem}.ipynb"
     jupytext.write(notebook, target, fmt="ipynb")

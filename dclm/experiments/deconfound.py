@@ -27,7 +27,7 @@ import pandas as pd
 
 from dclm.cache import write_json_atomic
 from dclm.models.embed import MINILM_ID
-from dclm.profiles import Profile
+from dclm.profiles import Profile, apply_settings
 
 SEED_DOC = (
     "seeds the generated headlines, the reward-model split, the teams' regions and popularity, "
@@ -96,9 +96,10 @@ class Config:
 
 def config_for(profile: Profile, seed: int) -> Config:
     """The profile's policy, sentiment model, LoRA rank, seeds and device."""
-    return Config(seed=seed, policy_model_id=profile.rl_policy_model_id, sentiment_model=profile.sentiment_model,
-                  embed_model_id=profile.embed_model_ids[0] if profile.name == "tiny" else MINILM_ID,
-                  lora_rank=profile.policy_lora_rank, training_seeds=profile.rl_seeds, device=profile.device)
+    cfg = Config(seed=seed, policy_model_id=profile.rl_policy_model_id, sentiment_model=profile.sentiment_model,
+                 embed_model_id=profile.embed_model_ids[0] if profile.name == "tiny" else MINILM_ID,
+                 lora_rank=profile.policy_lora_rank, training_seeds=profile.rl_seeds, device=profile.device)
+    return apply_settings(cfg, profile, "deconfound")
 
 
 # ----------------------------------------------------------------------------- data and rewards

@@ -26,7 +26,7 @@ import pandas as pd
 from dclm.cache import write_json_atomic
 from dclm.causal.deconfound import deconfound_outcome
 from dclm.eval.markers import RATE_KEYS, marker_rates, mean_and_se, welch_p
-from dclm.profiles import Profile
+from dclm.profiles import Profile, apply_settings
 
 SEED_DOC = (
     "seeds the generated data, the question split, the pair construction and the tiny base "
@@ -90,11 +90,12 @@ class Config:
 
 def config_for(profile: Profile, seed: int) -> Config:
     """The profile's data source, model id, LoRA rank, sizes and learning rates."""
-    return Config(seed=seed, data=profile.qa_source, sft_questions=profile.qa_sft_questions,
-                  eval_questions=profile.qa_eval_questions, training_seeds=profile.training_seeds,
-                  model_id=profile.policy_model_id, lora_rank=profile.policy_lora_rank,
-                  max_length=profile.policy_max_length, batch_size=profile.policy_batch_size,
-                  sft_lr=profile.policy_sft_lr, dpo_lr=profile.policy_dpo_lr, device=profile.device)
+    cfg = Config(seed=seed, data=profile.qa_source, sft_questions=profile.qa_sft_questions,
+                 eval_questions=profile.qa_eval_questions, training_seeds=profile.training_seeds,
+                 model_id=profile.policy_model_id, lora_rank=profile.policy_lora_rank,
+                 max_length=profile.policy_max_length, batch_size=profile.policy_batch_size,
+                 sft_lr=profile.policy_sft_lr, dpo_lr=profile.policy_dpo_lr, device=profile.device)
+    return apply_settings(cfg, profile, "monday")
 
 
 # --------------------------------------------------------------------------------- data
