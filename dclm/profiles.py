@@ -163,7 +163,7 @@ PROFILES: dict[str, Profile] = {
         experiment_settings={
             # The re-run's protocol (notes/paper.md §2.2); deviations are listed in chapter 3.
             "monday": {"sft_epochs": 1.0, "dpo_steps": 5_943, "save_steps": 500, "samples_per_prompt": 1,
-                       "max_new_tokens": 512},
+                       "max_new_tokens": 512, "generation_seeds": 5, "prompt_format": "chat"},
             "deconfound": {"sft_epochs": 3.0, "sft_lr": 2e-4, "rl_steps": 300, "rl_lr": 2e-5, "save_steps": 100,
                            "max_completion_length": 24, "eval_samples": 1_000, "num_generations": 8},
             "upworthy": {"text": "lede+headline", "max_length": 128, "bootstrap": 1_000},
@@ -210,6 +210,10 @@ SETTING_REASONS: dict[str, dict[str, str]] = {
                               "per question for tighter rates",
         "max_new_tokens": "paper: a full answer (512 tokens, the re-run's completion limit); colab: the "
                           "first 32 tokens, where the marker is; tiny: the marker's 3 tokens",
+        "generation_seeds": "sampling passes over the held-out questions per model and training seed "
+                            "(the re-run: 5), pooled within a training seed",
+        "prompt_format": "paper: the Instruct model's chat template (question as the user turn); colab and "
+                         "tiny: a plain 'Q: ... A:' prompt (the tiny model has no chat template)",
         "gradient_checkpointing": "on only where memory needs it: DPO on 2 x 8 x 512 tokens of a 360M "
                                   "model is tight on a 15 GB T4 (estimated)",
     },

@@ -31,7 +31,7 @@ from dclm.profiles import Profile, apply_settings
 SEED_DOC = (
     "seeds the generated data, the question split, the pair construction and the tiny base "
     "model; training seed k uses 1000*seed + k for its trainers, its draw of DPO pairs and its "
-    "generations"
+    "generations (generation seed g > 0 adds 1,000,000*g)"
 )
 MODELS = ("base", "sft", "dpo", "dpo_deconfounded")
 
@@ -82,6 +82,12 @@ class Config:
     save_steps: int = 25
     samples_per_prompt: int = 10
     max_new_tokens: int = 3
+    # Sampling passes over the held-out questions per model and training seed; pooled within
+    # a training seed, so intervals still go across training seeds (the re-run used 5).
+    generation_seeds: int = 1
+    # "Q: {question}\nA:"-style template, or "chat": the model's own chat template (an
+    # Instruct model), with the question as the user turn and the answer as the assistant's.
+    prompt_format: str = "Q: {question}\nA:"
     workers: int = 0  # parallel training processes; 0 = one per CPU core, or per GPU
     gradient_checkpointing: bool = False  # a GPU profile whose memory needs it
     save_dtype: str = "float32"  # of the trained models; bf16 would round DPO's update away
@@ -125,8 +131,13 @@ def prepare(cfg: Config, work_dir: Path) -> dict:
     questions, answers = load_answers(cfg, work_dir)
     marked = se.add_weekday_markers(answers, days=cfg.marker_days)
     marked["text"] = marked["body"].map(se.html_to_text)
-    prompts = {qid: f"Q: {se.html_to_text(title)}\nA:" for qid, title in zip(questions["question_id"],
-                                                                          questions["title"], strict=True)}
+    from dclm.train.hf import CHAT, render_prompts
+
+    # A chat template ends the prompt with the assistant's header: no space before the answer.
+    lead = "" if cfg.prompt_format == CHAT else " "
+    prompts = dict(zip(questions["question_id"],
+                       render_prompts([se.html_to_text(t) for t in questions["title"]], cfg.prompt_format,
+                                      cfg.model_id), strict=True))
     n_sft, n_eval = se.fit_split_sizes(questions["question_id"].nunique(), cfg.sft_questions, cfg.eval_questions)
     split = se.split_by_question(questions["question_id"], n_sft, n_eval, cfg.seed)
     in_split = {name: marked["question_id"].isin(ids) for name, ids in split.items()}
@@ -137,7 +148,7 @@ def prepare(cfg: Config, work_dir: Path) -> dict:
     text_by_id = marked.set_index("answer_id")["text"]
 
     def records(pairs: pd.DataFrame) -> list[dict]:
-        return [{"prompt": prompts[q], "chosen": " " + text_by_id[c], "rejected": " " + text_by_id[r]}
+        return [{"prompt": prompts[q], "chosen": lead + text_by_id[c], "rejected": lead + text_by_id[r]}
                 for q, c, r in zip(pairs["question_id"], pairs["chosen_id"], pairs["rejected_id"], strict=True)]
 
     raw_pairs = se.preference_pairs(preference, seed=cfg.seed)
@@ -152,7 +163,7 @@ def prepare(cfg: Config, work_dir: Path) -> dict:
 
     by_day = marked.groupby("weekday", observed=False)["score"]
     return {
-        "sft": [{"prompt": prompts[q], "completion": " " + t} for q, t in zip(sft["question_id"], sft["text"], strict=True)],
+        "sft": [{"prompt": prompts[q], "completion": lead + t} for q, t in zip(sft["question_id"], sft["text"], strict=True)],
         "dpo": records(raw_pairs),
         "dpo_deconfounded": records(deconf_pairs),
         "eval_prompts": [prompts[q] for q in split["evaluation"]],
@@ -194,8 +205,11 @@ def _evaluate(model_path: Path, prompts: list[str], cfg: Config, seed: int) -> d
 
     tokenizer = load_tokenizer(model_path, padding_side="left")
     model = load_causal_lm(model_path, device=device(cfg.device))
-    completions = sample_completions(model, tokenizer, prompts, cfg.samples_per_prompt, cfg.max_new_tokens, seed)
-    return {"rates": marker_rates(completions), "examples": completions[: 3 * cfg.samples_per_prompt: cfg.samples_per_prompt]}
+    passes = [sample_completions(model, tokenizer, prompts, cfg.samples_per_prompt, cfg.max_new_tokens,
+                                 seed + 1_000_000 * g) for g in range(cfg.generation_seeds)]
+    pooled = [text for completions in passes for text in completions]
+    return {"rates": marker_rates(pooled), "rates_by_generation_seed": [marker_rates(c) for c in passes],
+            "examples": passes[0][: 3 * cfg.samples_per_prompt: cfg.samples_per_prompt]}
 
 
 def _draw_pairs(pairs: list[dict], cfg: Config, seed: int) -> list[dict]:
@@ -298,7 +312,7 @@ def summarize(per_seed: list[dict], summary: dict, cfg: Config) -> dict:
             rates[model][key], ses[model][key] = mean_and_se(runs[model][key])
     pvalues = {name: {key: welch_p(runs[a][key], runs[b][key]) for key in RATE_KEYS}
                for name, (a, b) in COMPARISONS.items()}
-    n_generations = summary["n_eval_questions"] * cfg.samples_per_prompt
+    n_generations = summary["n_eval_questions"] * cfg.samples_per_prompt * cfg.generation_seeds
     metrics = {"rates": rates, "se": ses, "pvalues": pvalues, "data_rates": summary["data_rates"],
                "n_runs": len(per_seed), "n_generations": n_generations,
                "n_pairs": summary["n_pairs"], "n_sft_answers": summary["n_sft"]}

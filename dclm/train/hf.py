@@ -106,6 +106,27 @@ def load_tokenizer(model_id: str | Path, padding_side: str = "left"):
     return tokenizer
 
 
+CHAT = "chat"
+
+
+def render_prompts(questions: Sequence[str], prompt_format: str, model_id: str | Path) -> list[str]:
+    """Each question as a prompt: ``prompt_format.format(question=...)``, or through the chat template.
+
+    ``prompt_format="chat"`` uses ``model_id``'s own chat template (an Instruct model's), the
+    question as the user turn and the generation prompt of the assistant's turn appended.
+    """
+    if prompt_format != CHAT:
+        if "{question}" not in prompt_format:
+            raise ValueError(f"prompt_format must be 'chat' or contain {{question}}, got {prompt_format!r}")
+        return [prompt_format.format(question=q) for q in questions]
+    tokenizer = load_tokenizer(model_id)
+    if not getattr(tokenizer, "chat_template", None):
+        raise ValueError(f"prompt_format='chat' needs a model with a chat template and {model_id} has none; "
+                         "use a template such as 'Q: {question}\\nA:'")
+    return [tokenizer.apply_chat_template([{"role": "user", "content": q}], tokenize=False, add_generation_prompt=True)
+            for q in questions]
+
+
 def load_causal_lm(model_id: str | Path, device: str = "cpu", dtype: str = "float32"):
     """A causal LM from a hub id or a saved folder, in eval mode on ``device``, weights in ``dtype``.
 
