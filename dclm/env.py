@@ -9,6 +9,7 @@ import importlib.metadata
 import os
 import platform
 import random
+import signal
 import sys
 from collections.abc import Iterable, Iterator
 
@@ -172,7 +173,11 @@ def versions() -> dict[str, str]:
 
 
 # Import names that differ from their distribution names.
-_MODULE_OF = {"scikit-learn": "sklearn"}
+_MODULE_OF = {"scikit-learn": "sklearn", "huggingface-hub": "huggingface_hub"}
+# Checked after an install cell: what dclm reports, plus what its install may upgrade. Only
+# packages whose __version__ is their distribution's version (else a false alarm would restart
+# the runtime on every run of the cell).
+RESTART_PACKAGES = (*REPORTED_PACKAGES, "huggingface-hub", "tokenizers", "ipywidgets", "pyarrow", "matplotlib")
 
 
 def _loaded_version(dist: str) -> str | None:
@@ -188,7 +193,7 @@ def stale_imports() -> dict[str, tuple[str, str]]:
     version in memory; only a runtime restart loads the new one.
     """
     stale = {}
-    for dist in REPORTED_PACKAGES:
+    for dist in RESTART_PACKAGES:
         loaded = _loaded_version(dist)
         if loaded is None:
             continue
@@ -198,6 +203,27 @@ def stale_imports() -> dict[str, tuple[str, str]]:
             continue
         if installed != loaded:
             stale[dist] = (loaded, installed)
+    return stale
+
+
+def _restart_runtime() -> None:
+    # Colab restarts a kernel that exits; a plain Jupyter kernel is restarted by its manager.
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def restart_if_stale(restart=_restart_runtime) -> dict[str, tuple[str, str]]:
+    """After an install cell: restart the runtime when it changed a package already imported.
+
+    Prints one line naming each change, then ``restart()`` (the default ends this kernel,
+    which Colab restarts at once); the reader runs the page again from the top. Returns what
+    was stale (empty: nothing to do).
+    """
+    stale = stale_imports()
+    if stale:
+        changes = ", ".join(f"{dist} {old} -> {new}" for dist, (old, new) in sorted(stale.items()))
+        print(f"dclm: the install changed {changes} after it was imported; restarting the runtime, "
+              "then run this notebook again from the top.", flush=True)
+        restart()
     return stale
 
 

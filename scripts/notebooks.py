@@ -27,6 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BOOK, NOTEBOOKS = ROOT / "book", ROOT / "notebooks"
 PRACTICE = "practice"
 INSTALL = re.compile(r'%pip install -q "dclm\[colab\] @ git\+[^"]*"')
+# Right after the install: restart the runtime if it upgraded a package already imported.
+RESTART = "    from dclm.env import restart_if_stale\n    restart_if_stale()"
 CHAPTER_GLOB = "[0-9][0-9]-*.md"
 # A chapter whose main run follows dclm.profiles.page_profile() runs the colab profile on a
 # Colab GPU, so its notebook asks Colab for one (the free tier's T4).
@@ -50,7 +52,10 @@ def with_install_command(text: str, command: str, source: Path) -> str:
     if not INSTALL.search(text):
         raise SystemExit(f"{source.relative_to(ROOT)}: no Colab install cell "
                          f"(a cell tagged colab-install containing {command!r})")
-    return INSTALL.sub(lambda _: command, text)
+    text = INSTALL.sub(lambda _: command, text)
+    if RESTART not in text:
+        text = text.replace(command, f"{command}\n{RESTART}", 1)
+    return text
 
 
 def _ask_for_a_gpu(notebook, source: Path) -> None:
@@ -145,6 +150,8 @@ def check() -> list[str]:
             name = source.relative_to(ROOT)
             if command not in source.read_text():
                 problems.append(f"{name}: install cell does not run {command!r}")
+            elif f"{command}\n{RESTART}" not in source.read_text():
+                problems.append(f"{name}: install cell does not restart a stale runtime ({RESTART.strip()!r})")
             expected = render(source, Path(tmp)).read_text()
             committed = NOTEBOOKS / f"{source.stem}.ipynb"
             if not committed.exists():

@@ -80,3 +80,12 @@ def test_only_the_main_run_of_a_gpu_chapter_follows_the_page_profile():
         assert "profile=PROFILE" in calls[0], f"{stem}: main run ignores the page's profile: {calls[0]}"
         for call in calls[1:]:
             assert 'profile="tiny"' in call, f"{stem}: a side run without profile=\"tiny\": {call}"
+
+
+def test_install_cells_restart_a_stale_runtime_right_after_pip():
+    for stem in (p.stem for p in notebooks_script.chapters()):
+        install = next(c for c in nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", as_version=4).cells
+                       if c.cell_type == "code")
+        lines = install.source.splitlines()
+        pip = next(i for i, line in enumerate(lines) if "%pip install" in line)
+        assert lines[pip + 1:pip + 3] == ["    from dclm.env import restart_if_stale", "    restart_if_stale()"], stem
