@@ -18,7 +18,7 @@ print_ledger() {
 }
 trap print_ledger EXIT
 
-for stage in install lint unit experiments book site; do
+for stage in install lint unit experiments book site lowest colab-like; do
   echo "== stage: $stage =="
   t0=$(date +%s.%N)
   make --no-print-directory "$stage"
