@@ -85,12 +85,13 @@ def compute_dtype(device_name: str) -> str:
 def worker_count(jobs: int, requested: int, device_name: str) -> int:
     """Parallel training processes for ``jobs`` independent jobs.
 
-    ``requested`` (0 = automatic) is capped by the jobs and by what runs side by side: one
-    process per GPU on a GPU profile (each worker sees only its own GPU), one per CPU core on
-    the CPU.
+    ``requested`` (0 = automatic: one per CPU core, or one per GPU on a GPU profile) is capped
+    by the jobs and, on a GPU profile, by the GPUs: each worker sees only its own GPU, and two
+    trainings on one GPU would compete for its memory.
     """
-    slots = gpu_count() if device(device_name) != "cpu" else (os.cpu_count() or 1)
-    return max(1, min(jobs, requested or slots, max(slots, 1)))
+    if device(device_name) == "cpu":
+        return max(1, min(jobs, requested or os.cpu_count() or 1))
+    return max(1, min(jobs, requested or gpu_count(), gpu_count()))
 
 
 def _pin_to_gpu(gpu_ids) -> None:
