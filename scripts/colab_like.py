@@ -96,7 +96,9 @@ def main() -> int:
     cell = subprocess.run([*pip, requirement], capture_output=True, text=True)
     after = versions(python)
     (OUT / "install.log").write_text(cell.stdout + cell.stderr)
-    errors = [line for line in (cell.stdout + cell.stderr).splitlines() if line.startswith("ERROR")]
+    # pip's resolver complaint is an ERROR line followed by one "X requires Y, but you have Z" line each.
+    errors = [line for line in (cell.stdout + cell.stderr).splitlines()
+              if line.startswith("ERROR") or "which is incompatible" in line]
     imported = subprocess.run([str(python), "-c", "import dclm.env, json; print(json.dumps(dclm.env.versions()))"],
                               capture_output=True, text=True)
     report = {"python": python312, "requirement": requirement, "returncode": cell.returncode, "errors": errors,
