@@ -69,10 +69,13 @@ def versions(python: Path) -> dict[str, str]:
 
 def install_cell_command() -> str:
     """The chapters' install requirement, with this checkout in place of the repository URL."""
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from notebooks import install_command
+    import importlib.util
 
-    requirement = install_command().split('"')[1]  # dclm[colab] @ git+URL@branch
+    # By path: the repository's notebooks/ folder would otherwise shadow scripts/notebooks.py.
+    spec = importlib.util.spec_from_file_location("dclm_notebooks_script", ROOT / "scripts" / "notebooks.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    requirement = script.install_command().split('"')[1]  # dclm[colab] @ git+URL@branch
     return requirement.split(" @ ")[0] + f" @ {ROOT.as_uri()}"
 
 
