@@ -9,6 +9,7 @@ import importlib.metadata
 import os
 import platform
 import random
+import signal
 import sys
 from collections.abc import Iterable, Iterator
 
@@ -37,7 +38,11 @@ def in_book_build() -> bool:
 
 
 def device(preferred: str = "cpu") -> str:
-    """``"cuda"`` when asked for and present, else ``"cpu"``."""
+    """``"cuda"`` when asked for and present, else ``"cpu"``.
+
+    The one place a device name is resolved: trainers, samplers, encoders and the sentiment
+    scorer all go through it, so a colab profile on a machine without a GPU runs on the CPU.
+    """
     if preferred.startswith("cuda"):
         try:
             import torch
@@ -46,6 +51,80 @@ def device(preferred: str = "cpu") -> str:
         if torch.cuda.is_available():
             return preferred
     return "cpu"
+
+
+def gpu_count() -> int:
+    """How many CUDA devices this process sees (0 without torch or CUDA)."""
+    try:
+        import torch
+    except ImportError:
+        return 0
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+def precision(device_name: str) -> str:
+    """``"bf16"``, ``"fp16"`` or ``"fp32"``: the mixed precision training uses on ``device_name``.
+
+    bf16 only from compute capability 8.0 (Ampere) on: ``torch.cuda.is_bf16_supported()`` is
+    also True on a T4 (7.5), which can make bf16 tensors but has no bf16 tensor cores, so bf16
+    there is slow emulation. Below 8.0 it is fp16 with a gradient scaler; on a CPU, fp32.
+    """
+    if not device_name.startswith("cuda"):
+        return "fp32"
+    import torch
+
+    major, _ = torch.cuda.get_device_capability(device_name if ":" in device_name else None)
+    return "bf16" if major >= 8 else "fp16"
+
+
+def compute_dtype(device_name: str) -> str:
+    """The torch dtype name for frozen models (encoders, scorers) on ``device_name``."""
+    return {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}[precision(device_name)]
+
+
+def worker_count(jobs: int, requested: int, device_name: str) -> int:
+    """Parallel training processes for ``jobs`` independent jobs.
+
+    ``requested`` (0 = automatic: one per CPU core, or one per GPU on a GPU profile) is capped
+    by the jobs and, on a GPU profile, by the GPUs: each worker sees only its own GPU, and two
+    trainings on one GPU would compete for its memory.
+    """
+    if device(device_name) == "cpu":
+        return max(1, min(jobs, requested or os.cpu_count() or 1))
+    return max(1, min(jobs, requested or gpu_count(), gpu_count()))
+
+
+def _pin_to_gpu(gpu_ids) -> None:
+    # Runs first in each worker process, before CUDA is initialised there.
+    os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu_ids.get())
+
+
+def pool_kwargs(jobs: int, requested: int, device_name: str, mp_context) -> dict:
+    """``max_workers``, ``initializer`` and ``initargs`` for a ProcessPoolExecutor of training jobs.
+
+    On a GPU profile each worker is given its own GPU through ``CUDA_VISIBLE_DEVICES`` (so
+    ``"cuda"`` in the worker means that GPU); on the CPU there is nothing to pin.
+    """
+    workers = worker_count(jobs, requested, device_name)
+    if device(device_name) == "cpu":
+        return {"max_workers": workers}
+    gpu_ids = mp_context.Queue()
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    names = [v.strip() for v in visible.split(",")] if visible else [str(i) for i in range(gpu_count())]
+    for index in range(workers):
+        gpu_ids.put(names[index % len(names)])
+    return {"max_workers": workers, "initializer": _pin_to_gpu, "initargs": (gpu_ids,)}
+
+
+def launch_processes(requested: int, device_name: str) -> int:
+    """Processes for ``accelerate launch``: at most one per GPU on a GPU profile.
+
+    Two processes on one GPU would ask rank 1 for ``cuda:1``, which does not exist. On the
+    CPU (gloo) any number works.
+    """
+    if device(device_name) == "cpu":
+        return max(1, requested)
+    return max(1, min(requested, gpu_count()))
 
 
 def seed_everything(seed: int) -> np.random.Generator:
@@ -76,10 +155,17 @@ def _installed(dist: str) -> bool:
 def versions() -> dict[str, str]:
     """Python, platform and the versions of the packages dclm results depend on.
 
-    Read from package metadata, so nothing heavy is imported.
+    A package already imported reports the version that is loaded (its ``__version__``), not
+    what pip has since installed on disk: after an install cell upgrades a package that was
+    imported before, the two differ until the runtime restarts, and results come from the
+    loaded one. Packages not imported are read from metadata, so nothing heavy is imported.
     """
     found = {"python": platform.python_version(), "platform": platform.platform()}
     for dist in REPORTED_PACKAGES:
+        loaded = _loaded_version(dist)
+        if loaded is not None:
+            found[dist] = loaded
+            continue
         try:
             found[dist] = importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
@@ -87,11 +173,92 @@ def versions() -> dict[str, str]:
     return found
 
 
-def report(preferred_device: str = "cpu") -> dict[str, object]:
-    """Everything a bug report needs: versions, device, CPU count, Colab, book build."""
+# Import names that differ from their distribution names.
+_MODULE_OF = {"scikit-learn": "sklearn", "huggingface-hub": "huggingface_hub"}
+# Checked after an install cell: what dclm reports, plus what its install may upgrade. Only
+# packages whose __version__ is their distribution's version (else a false alarm would restart
+# the runtime on every run of the cell).
+RESTART_PACKAGES = (*REPORTED_PACKAGES, "huggingface-hub", "tokenizers", "ipywidgets", "pyarrow", "matplotlib")
+
+
+def _loaded_version(dist: str) -> str | None:
+    module = sys.modules.get(_MODULE_OF.get(dist, dist))
+    version = getattr(module, "__version__", None)
+    return str(version) if version is not None else None
+
+
+def stale_imports() -> dict[str, tuple[str, str]]:
+    """Imported packages whose installed version differs from the loaded one: ``{dist: (loaded, installed)}``.
+
+    An install cell that upgrades numpy or scipy after they were imported leaves the old
+    version in memory; only a runtime restart loads the new one.
+    """
+    stale = {}
+    for dist in RESTART_PACKAGES:
+        loaded = _loaded_version(dist)
+        if loaded is None:
+            continue
+        try:
+            installed = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        if installed != loaded:
+            stale[dist] = (loaded, installed)
+    return stale
+
+
+def _restart_runtime() -> None:
+    # Colab restarts a kernel that exits; a plain Jupyter kernel is restarted by its manager.
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def restart_if_stale(restart=_restart_runtime) -> dict[str, tuple[str, str]]:
+    """After an install cell: restart the runtime when it changed a package already imported.
+
+    Prints one line naming each change, then ``restart()`` (the default ends this kernel,
+    which Colab restarts at once); the reader runs the page again from the top. Returns what
+    was stale (empty: nothing to do).
+    """
+    stale = stale_imports()
+    if stale:
+        changes = ", ".join(f"{dist} {old} -> {new}" for dist, (old, new) in sorted(stale.items()))
+        print(f"dclm: the install changed {changes} after it was imported; restarting the runtime, "
+              "then run this notebook again from the top.", flush=True)
+        restart()
+    return stale
+
+
+def gpus() -> list[dict[str, object]]:
+    """Name, compute capability and memory (GiB) of each visible GPU; empty without one."""
+    if not gpu_count():
+        return []
+    import torch
+
+    found = []
+    for index in range(gpu_count()):
+        props = torch.cuda.get_device_properties(index)
+        found.append({"name": props.name, "capability": f"{props.major}.{props.minor}",
+                      "memory_gib": round(props.total_memory / 2**30, 1)})
+    return found
+
+
+def report(profile: str | None = None) -> dict[str, object]:
+    """Everything a bug report needs: versions, the profile and the device it really uses.
+
+    ``profile=None`` is the active profile (``$DCLM_PROFILE``, else tiny); ``device`` is where
+    its runs go on this machine (its GPU if it asks for one and one is there, else the CPU),
+    ``precision`` what training uses there, ``gpus`` what the machine has.
+    """
+    from dclm.profiles import get_profile
+
+    prof = get_profile(profile)
+    used = device(prof.device)
     return {
         "versions": versions(),
-        "device": device(preferred_device),
+        "profile": prof.name,
+        "device": used,
+        "precision": precision(used),
+        "gpus": gpus(),
         "cpu_count": os.cpu_count(),
         "colab": is_colab(),
         "book_build": in_book_build(),

@@ -27,7 +27,13 @@ ROOT = Path(__file__).resolve().parent.parent
 BOOK, NOTEBOOKS = ROOT / "book", ROOT / "notebooks"
 PRACTICE = "practice"
 INSTALL = re.compile(r'%pip install -q "dclm\[colab\] @ git\+[^"]*"')
+# Right after the install: restart the runtime if it upgraded a package already imported.
+RESTART = "    from dclm.env import restart_if_stale\n    restart_if_stale()"
 CHAPTER_GLOB = "[0-9][0-9]-*.md"
+# A chapter whose main run follows dclm.profiles.page_profile() runs the colab profile on a
+# Colab GPU, so its notebook asks Colab for one (the free tier's T4).
+GPU_MARKER = "page_profile()"
+COLAB_GPU_METADATA = {"accelerator": "GPU", "colab": {"gpuType": "T4", "provenance": []}}
 
 
 def chapters() -> list[Path]:
@@ -46,12 +52,21 @@ def with_install_command(text: str, command: str, source: Path) -> str:
     if not INSTALL.search(text):
         raise SystemExit(f"{source.relative_to(ROOT)}: no Colab install cell "
                          f"(a cell tagged colab-install containing {command!r})")
-    return INSTALL.sub(lambda _: command, text)
+    text = INSTALL.sub(lambda _: command, text)
+    if RESTART not in text:
+        text = text.replace(command, f"{command}\n{RESTART}", 1)
+    return text
+
+
+def _ask_for_a_gpu(notebook, source: Path) -> None:
+    if GPU_MARKER in source.read_text():
+        notebook.metadata.update(COLAB_GPU_METADATA)
 
 
 def render(source: Path, out_dir: Path) -> Path:
     """Convert one chapter to ``out_dir/<stem>.ipynb`` (no outputs) and return its path."""
     notebook = jupytext.read(source)
+    _ask_for_a_gpu(notebook, source)
     for index, cell in enumerate(notebook.cells):
         # Ids from position and content (nbformat draws random ones), so output is reproducible.
         cell.id = hashlib.sha1(f"{index}:{cell.source}".encode()).hexdigest()[:8]
@@ -102,6 +117,7 @@ def render_practice(source: Path, out_dir: Path) -> Path:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     notebook.metadata.pop("jupytext", None)
+    _ask_for_a_gpu(notebook, source)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{source.stem}.ipynb"
     jupytext.write(notebook, target, fmt="ipynb")
@@ -134,6 +150,8 @@ def check() -> list[str]:
             name = source.relative_to(ROOT)
             if command not in source.read_text():
                 problems.append(f"{name}: install cell does not run {command!r}")
+            elif f"{command}\n{RESTART}" not in source.read_text():
+                problems.append(f"{name}: install cell does not restart a stale runtime ({RESTART.strip()!r})")
             expected = render(source, Path(tmp)).read_text()
             committed = NOTEBOOKS / f"{source.stem}.ipynb"
             if not committed.exists():

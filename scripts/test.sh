@@ -29,7 +29,7 @@ for tool in npm npx; do
 done
 export PATH="$no_npm:$PATH"
 
-for stage in install lint unit experiments book site; do
+for stage in install lint unit experiments book site lowest colab-like; do
   echo "== stage: $stage =="
   t0=$(date +%s.%N)
   make --no-print-directory "$stage"

@@ -1,7 +1,8 @@
 """The same estimates through dowhy, so readers see dclm agree with a standard library.
 
 dowhy is imported lazily (it takes seconds) and its library warnings are silenced here, where
-they arise, so pages stay clean. Introduced in chapter 1.
+they arise, so pages stay clean. It is optional (the ``causal`` extra): without it each
+cross-check returns None and pages print :data:`DOWHY_MISSING` instead. Introduced in chapter 1.
 """
 
 from __future__ import annotations
@@ -12,6 +13,24 @@ import warnings
 from collections.abc import Iterator
 
 import pandas as pd
+
+DOWHY_MISSING = ("dowhy is not installed, so this cross-check is skipped; dclm's own estimate above "
+                 "does not need it (pip install \"dclm[causal]\" adds dowhy; on Colab that downgrades "
+                 "scipy and needs a runtime restart).")
+
+
+def _causal_model():
+    """dowhy's CausalModel, or None when dowhy is not installed."""
+    try:
+        from dowhy import CausalModel
+    except ImportError:
+        return None
+    return CausalModel
+
+
+def describe(label: str, value: float | None) -> str:
+    """One line for a page: ``label: +0.123456``, or :data:`DOWHY_MISSING` when ``value`` is None."""
+    return DOWHY_MISSING if value is None else f"{label}: {value:+.6f}"
 
 
 @contextlib.contextmanager
@@ -33,18 +52,19 @@ def _quiet_dowhy() -> Iterator[None]:
 
 
 def dowhy_backdoor(data: pd.DataFrame, treatment: str, outcome: str,
-                   common_causes: list[str]) -> float:
+                   common_causes: list[str]) -> float | None:
     """dowhy's ``backdoor.linear_regression`` estimate of ``treatment``'s effect on ``outcome``.
 
     With the same adjustment set it equals the regression-adjusted coefficient of
-    :func:`dclm.causal.linear.ols`; the chapter shows both.
+    :func:`dclm.causal.linear.ols`; the chapter shows both. None without dowhy.
     """
     missing = [c for c in [treatment, outcome, *common_causes] if c not in data.columns]
     if missing:
         raise ValueError(f"data has no column(s) {missing}; columns are {list(data.columns)}")
     with _quiet_dowhy():
-        from dowhy import CausalModel
-
+        CausalModel = _causal_model()
+        if CausalModel is None:
+            return None
         model = CausalModel(
             data=data[[treatment, outcome, *common_causes]],
             treatment=treatment,
@@ -57,21 +77,22 @@ def dowhy_backdoor(data: pd.DataFrame, treatment: str, outcome: str,
 
 
 def dowhy_iv(data: pd.DataFrame, treatment: str, outcome: str, instrument: str,
-             common_causes: list[str] | None = None) -> float:
+             common_causes: list[str] | None = None) -> float | None:
     """dowhy's ``iv.instrumental_variable`` estimate.
 
     Note what dowhy 0.14 computes: with one instrument and one treatment it returns the Wald
     ratio cov(Z, y) / cov(Z, x) on the raw columns, and ``common_causes`` do not enter the
     estimate at all. So with controls it equals 2SLS *without* controls, not
-    ``fit_2sls(..., exog=controls)``; chapter 2 shows when that matters.
+    ``fit_2sls(..., exog=controls)``; chapter 2 shows when that matters. None without dowhy.
     """
     causes = list(common_causes or [])
     missing = [c for c in [treatment, outcome, instrument, *causes] if c not in data.columns]
     if missing:
         raise ValueError(f"data has no column(s) {missing}; columns are {list(data.columns)}")
     with _quiet_dowhy():
-        from dowhy import CausalModel
-
+        CausalModel = _causal_model()
+        if CausalModel is None:
+            return None
         model = CausalModel(
             data=data[[treatment, outcome, instrument, *causes]],
             treatment=treatment,

@@ -36,7 +36,7 @@ from typing import Any
 
 from dclm import cache, env
 from dclm.config import apply_overrides, check_config, check_seed, to_dict
-from dclm.profiles import get_profile
+from dclm.profiles import PROFILES, SETTING_REASONS, get_profile
 
 EXPERIMENTS: dict[str, str] = {
     "confounding": "Chapter 1: a confounded text feature; naive vs adjusted regression and dowhy",
@@ -271,3 +271,29 @@ def run(name: str, profile: str | None = None, seed: int = 0,
         entry = {k: v for k, v in result.__dict__.items() if k != "from_cache"}
         cache.store(name, key, entry)
     return result
+
+
+def settings_table(name: str, seed: int = 0):
+    """Each profile's value of the settings that differ by profile, with the reason: a DataFrame.
+
+    Rows are ``dclm.profiles.SETTING_REASONS[name]``; values are the resolved configs (what
+    ``dclm run name --profile P`` would use), so the table cannot drift from the code. Shown
+    at the top of chapters 3-5.
+    """
+    import pandas as pd
+
+    module = get_module(name)
+    configs = {profile: to_dict(module.config_for(PROFILES[profile], seed)) for profile in PROFILES}
+
+    def shown(value: Any) -> str:
+        if isinstance(value, (list, tuple)):
+            return ", ".join(str(v).rsplit("/", 1)[-1] for v in value)
+        if isinstance(value, float):
+            return f"{value:g}"
+        return str(value).rsplit("/", 1)[-1] if isinstance(value, str) else str(value)
+
+    rows = {key: {**{p: shown(configs[p][key]) for p in PROFILES}, "why": why}
+            for key, why in SETTING_REASONS.get(name, {}).items()}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "setting"
+    return table

@@ -29,6 +29,7 @@ import json
 import os
 import re
 from dataclasses import asdict, dataclass
+from multiprocessing import get_context
 from pathlib import Path
 from typing import ClassVar
 
@@ -38,7 +39,7 @@ import pandas as pd
 from dclm.cache import write_json_atomic
 from dclm.experiments.pool import dies_with_parent, worker_pool
 from dclm.models.embed import MINILM_ID
-from dclm.profiles import Profile
+from dclm.profiles import Profile, apply_settings
 
 SEED_DOC = (
     "seeds the generated headlines, the reward-model split, the teams' regions and popularity, "
@@ -134,9 +135,10 @@ def validate(cfg: Config) -> None:
 
 def config_for(profile: Profile, seed: int) -> Config:
     """The profile's policy, sentiment model, LoRA rank, seeds and device."""
-    return Config(seed=seed, policy_model_id=profile.rl_policy_model_id, sentiment_model=profile.sentiment_model,
-                  embed_model_id=profile.embed_model_ids[0] if profile.name == "tiny" else MINILM_ID,
-                  lora_rank=profile.policy_lora_rank, training_seeds=profile.rl_seeds, device=profile.device)
+    cfg = Config(seed=seed, policy_model_id=profile.rl_policy_model_id, sentiment_model=profile.sentiment_model,
+                 embed_model_id=profile.embed_model_ids[0] if profile.name == "tiny" else MINILM_ID,
+                 lora_rank=profile.policy_lora_rank, training_seeds=profile.rl_seeds, device=profile.device)
+    return apply_settings(cfg, profile, "deconfound")
 
 
 # ----------------------------------------------------------------------------- data and rewards
@@ -491,18 +493,22 @@ def launch_rl_job(cfg_dict: dict, setting: str, method: str, k: int, work_dir: s
     import subprocess
     import sys
 
+    from dclm.env import launch_processes
+
     cfg = _config(cfg_dict)
     prepared = json.loads((Path(work_dir) / "prepared.json").read_text())
     done = _rl_root(work_dir, prepared["settings"][setting]["probes"][method], k) / "generations.json"
+    # At most one process per GPU: two on one GPU would ask rank 1 for cuda:1.
+    processes = launch_processes(cfg.num_processes, cfg.device)
     if not done.exists():
         cfg_path = Path(work_dir) / "config.json"
         write_json_atomic(cfg_path, cfg_dict)
         # accelerate 1.15's `--cpu` flag picks its single-process launcher whatever
         # --num_processes says; `--multi_gpu` starts torchrun, and the trainer's use_cpu (CPU
         # profiles) makes each process join a gloo group on the CPU instead.
-        command = [*dies_with_parent([sys.executable]), "-m", "accelerate.commands.launch", "--num_processes", str(cfg.num_processes),
+        command = [*dies_with_parent([sys.executable]), "-m", "accelerate.commands.launch", "--num_processes", str(processes),
                    "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-                   *(["--multi_gpu"] if cfg.num_processes > 1 else []),
+                   *(["--multi_gpu"] if processes > 1 else []),
                    "-m", "dclm.experiments.deconfound", "--config", str(cfg_path), "--setting", setting,
                    "--method", method, "--k", str(k), "--work-dir", work_dir, "--sft", sft_path]
         env = {**os.environ, **({"CUDA_VISIBLE_DEVICES": ""} if cfg.device == "cpu" else {})}
@@ -580,6 +586,7 @@ class GenerationScorer:
 
 
 def run(cfg: Config, work_dir: Path) -> dict:
+    from dclm import env
     from dclm.claims import seed_interval
     from dclm.env import progress
 
@@ -597,7 +604,9 @@ def run(cfg: Config, work_dir: Path) -> dict:
                 owners.setdefault((prepared["settings"][setting]["probes"][method]["id"], k), (setting, method, k))
     jobs = list(owners.values())
     cfg_dict = asdict(cfg)
-    workers = min(len(jobs), cfg.workers or os.cpu_count() or 1)
+    context = get_context("spawn")
+    pool_kwargs = env.pool_kwargs(len(jobs), cfg.workers, cfg.device, context)  # per core or per GPU
+    workers = pool_kwargs["max_workers"]
     if cfg.launcher == "accelerate":
         outputs = [launch_rl_job(cfg_dict, *job, str(work_dir), str(sft_path))
                    for job in progress(jobs, desc="RL runs (accelerate)")]
@@ -606,7 +615,7 @@ def run(cfg: Config, work_dir: Path) -> dict:
     elif workers <= 1:
         outputs = [rl_job(cfg_dict, *job, str(work_dir), str(sft_path)) for job in progress(jobs, desc="RL runs")]
     else:
-        with worker_pool(workers) as pool:
+        with worker_pool(pool_kwargs["max_workers"], pool_kwargs.get("initializer"), pool_kwargs.get("initargs", ())) as pool:
             futures = [pool.submit(rl_job, cfg_dict, *job, str(work_dir), str(sft_path)) for job in jobs]
             outputs = [f.result() for f in progress(futures, desc="RL runs")]
     by_reward = {(prepared["settings"][j[0]]["probes"][j[1]]["id"], j[2]): out

@@ -15,8 +15,8 @@ threads on two busy cores).
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass
+from multiprocessing import get_context
 from pathlib import Path
 from typing import ClassVar
 
@@ -27,12 +27,12 @@ from dclm.cache import write_json_atomic
 from dclm.causal.deconfound import deconfound_outcome
 from dclm.eval.markers import RATE_KEYS, marker_rates, mean_and_se, welch_p
 from dclm.experiments.pool import worker_pool
-from dclm.profiles import Profile
+from dclm.profiles import Profile, apply_settings
 
 SEED_DOC = (
     "seeds the generated data, the question split, the pair construction and the tiny base "
     "model; training seed k uses 1000*seed + k for its trainers, its draw of DPO pairs and its "
-    "generations"
+    "generations (generation seed g > 0 adds 1,000,000*g)"
 )
 MODELS = ("base", "sft", "dpo", "dpo_deconfounded")
 
@@ -85,7 +85,15 @@ class Config:
     save_steps: int = 25
     samples_per_prompt: int = 10
     max_new_tokens: int = 3
-    workers: int = 0  # parallel training processes; 0 = one per CPU core
+    # Sampling passes over the held-out questions per model and training seed; pooled within
+    # a training seed, so intervals still go across training seeds (the re-run used 5).
+    generation_seeds: int = 1
+    # "Q: {question}\nA:"-style template, or "chat": the model's own chat template (an
+    # Instruct model), with the question as the user turn and the answer as the assistant's.
+    prompt_format: str = "Q: {question}\nA:"
+    workers: int = 0  # parallel training processes; 0 = one per CPU core, or per GPU
+    gradient_checkpointing: bool = False  # a GPU profile whose memory needs it
+    save_dtype: str = "float32"  # of the trained models; bf16 would round DPO's update away
     device: str = "cpu"  # what the profile asks for; CPU when no GPU is present
 
 
@@ -101,11 +109,12 @@ def validate(cfg: Config) -> None:
 
 def config_for(profile: Profile, seed: int) -> Config:
     """The profile's data source, model id, LoRA rank, sizes and learning rates."""
-    return Config(seed=seed, data=profile.qa_source, sft_questions=profile.qa_sft_questions,
-                  eval_questions=profile.qa_eval_questions, training_seeds=profile.training_seeds,
-                  model_id=profile.policy_model_id, lora_rank=profile.policy_lora_rank,
-                  max_length=profile.policy_max_length, batch_size=profile.policy_batch_size,
-                  sft_lr=profile.policy_sft_lr, dpo_lr=profile.policy_dpo_lr, device=profile.device)
+    cfg = Config(seed=seed, data=profile.qa_source, sft_questions=profile.qa_sft_questions,
+                 eval_questions=profile.qa_eval_questions, training_seeds=profile.training_seeds,
+                 model_id=profile.policy_model_id, lora_rank=profile.policy_lora_rank,
+                 max_length=profile.policy_max_length, batch_size=profile.policy_batch_size,
+                 sft_lr=profile.policy_sft_lr, dpo_lr=profile.policy_dpo_lr, device=profile.device)
+    return apply_settings(cfg, profile, "monday")
 
 
 # --------------------------------------------------------------------------------- data
@@ -135,8 +144,13 @@ def prepare(cfg: Config, work_dir: Path) -> dict:
     questions, answers = load_answers(cfg, work_dir)
     marked = se.add_weekday_markers(answers, days=cfg.marker_days)
     marked["text"] = marked["body"].map(se.html_to_text)
-    prompts = {qid: f"Q: {se.html_to_text(title)}\nA:" for qid, title in zip(questions["question_id"],
-                                                                          questions["title"], strict=True)}
+    from dclm.train.hf import CHAT, render_prompts
+
+    # A chat template ends the prompt with the assistant's header: no space before the answer.
+    lead = "" if cfg.prompt_format == CHAT else " "
+    prompts = dict(zip(questions["question_id"],
+                       render_prompts([se.html_to_text(t) for t in questions["title"]], cfg.prompt_format,
+                                      cfg.model_id), strict=True))
     n_sft, n_eval = se.fit_split_sizes(questions["question_id"].nunique(), cfg.sft_questions, cfg.eval_questions)
     split = se.split_by_question(questions["question_id"], n_sft, n_eval, cfg.seed)
     in_split = {name: marked["question_id"].isin(ids) for name, ids in split.items()}
@@ -147,7 +161,7 @@ def prepare(cfg: Config, work_dir: Path) -> dict:
     text_by_id = marked.set_index("answer_id")["text"]
 
     def records(pairs: pd.DataFrame) -> list[dict]:
-        return [{"prompt": prompts[q], "chosen": " " + text_by_id[c], "rejected": " " + text_by_id[r]}
+        return [{"prompt": prompts[q], "chosen": lead + text_by_id[c], "rejected": lead + text_by_id[r]}
                 for q, c, r in zip(pairs["question_id"], pairs["chosen_id"], pairs["rejected_id"], strict=True)]
 
     raw_pairs = se.preference_pairs(preference, seed=cfg.seed)
@@ -162,7 +176,7 @@ def prepare(cfg: Config, work_dir: Path) -> dict:
 
     by_day = marked.groupby("weekday", observed=False)["score"]
     return {
-        "sft": [{"prompt": prompts[q], "completion": " " + t} for q, t in zip(sft["question_id"], sft["text"], strict=True)],
+        "sft": [{"prompt": prompts[q], "completion": lead + t} for q, t in zip(sft["question_id"], sft["text"], strict=True)],
         "dpo": records(raw_pairs),
         "dpo_deconfounded": records(deconf_pairs),
         "eval_prompts": [prompts[q] for q in split["evaluation"]],
@@ -190,10 +204,12 @@ def _settings(cfg: Config, seed: int, stage: str):
     if stage == "sft":
         return TrainSettings(learning_rate=cfg.sft_lr, batch_size=cfg.batch_size, max_length=cfg.max_length,
                              seed=seed, epochs=cfg.sft_epochs, save_steps=cfg.save_steps, lora_rank=cfg.lora_rank,
-                             device=device(cfg.device))
+                             device=device(cfg.device), gradient_checkpointing=cfg.gradient_checkpointing,
+                             save_dtype=cfg.save_dtype)
     return TrainSettings(learning_rate=cfg.dpo_lr, batch_size=cfg.batch_size, max_length=cfg.max_length, seed=seed,
                          max_steps=cfg.dpo_steps, save_steps=cfg.save_steps,
-                         lora_rank=max(cfg.lora_rank // 2, 0), device=device(cfg.device))
+                         lora_rank=max(cfg.lora_rank // 2, 0), device=device(cfg.device),
+                         gradient_checkpointing=cfg.gradient_checkpointing, save_dtype=cfg.save_dtype)
 
 
 def _evaluate(model_path: Path, prompts: list[str], cfg: Config, seed: int) -> dict:
@@ -202,8 +218,11 @@ def _evaluate(model_path: Path, prompts: list[str], cfg: Config, seed: int) -> d
 
     tokenizer = load_tokenizer(model_path, padding_side="left")
     model = load_causal_lm(model_path, device=device(cfg.device))
-    completions = sample_completions(model, tokenizer, prompts, cfg.samples_per_prompt, cfg.max_new_tokens, seed)
-    return {"rates": marker_rates(completions), "examples": completions[: 3 * cfg.samples_per_prompt: cfg.samples_per_prompt]}
+    passes = [sample_completions(model, tokenizer, prompts, cfg.samples_per_prompt, cfg.max_new_tokens,
+                                 seed + 1_000_000 * g) for g in range(cfg.generation_seeds)]
+    pooled = [text for completions in passes for text in completions]
+    return {"rates": marker_rates(pooled), "rates_by_generation_seed": [marker_rates(c) for c in passes],
+            "examples": passes[0][: 3 * cfg.samples_per_prompt: cfg.samples_per_prompt]}
 
 
 def _draw_pairs(pairs: list[dict], cfg: Config, seed: int) -> list[dict]:
@@ -264,6 +283,7 @@ def train_one_seed(cfg_dict: dict, k: int, work_dir: str, base_path: str) -> dic
 
 
 def run(cfg: Config, work_dir: Path) -> dict:
+    from dclm import env
     from dclm.env import progress
     from dclm.train.hf import build_tiny_causal_lm
 
@@ -281,12 +301,14 @@ def run(cfg: Config, work_dir: Path) -> dict:
     else:
         base_path = cfg.model_id
     cfg_dict = asdict(cfg)
-    workers = min(cfg.training_seeds, cfg.workers or os.cpu_count() or 1)
-    if workers <= 1:
+    # One worker per CPU core, or per GPU with each worker pinned to its own (dclm.env).
+    context = get_context("spawn")
+    pool_kwargs = env.pool_kwargs(cfg.training_seeds, cfg.workers, cfg.device, context)
+    if pool_kwargs["max_workers"] <= 1:
         per_seed = [train_one_seed(cfg_dict, k, str(work_dir), str(base_path))
                     for k in progress(range(cfg.training_seeds), desc="training seeds")]
     else:
-        with worker_pool(workers) as pool:
+        with worker_pool(pool_kwargs["max_workers"], pool_kwargs.get("initializer"), pool_kwargs.get("initargs", ())) as pool:
             futures = [pool.submit(train_one_seed, cfg_dict, k, str(work_dir), str(base_path))
                        for k in range(cfg.training_seeds)]
             per_seed = [f.result() for f in progress(futures, desc="training seeds")]
@@ -303,7 +325,7 @@ def summarize(per_seed: list[dict], summary: dict, cfg: Config) -> dict:
             rates[model][key], ses[model][key] = mean_and_se(runs[model][key])
     pvalues = {name: {key: welch_p(runs[a][key], runs[b][key]) for key in RATE_KEYS}
                for name, (a, b) in COMPARISONS.items()}
-    n_generations = summary["n_eval_questions"] * cfg.samples_per_prompt
+    n_generations = summary["n_eval_questions"] * cfg.samples_per_prompt * cfg.generation_seeds
     metrics = {"rates": rates, "se": ses, "pvalues": pvalues, "data_rates": summary["data_rates"],
                "n_runs": len(per_seed), "n_generations": n_generations,
                "n_pairs": summary["n_pairs"], "n_sft_answers": summary["n_sft"]}

@@ -29,7 +29,7 @@ import pandas as pd
 
 from dclm import env
 from dclm.models.embed import MINILM_ID
-from dclm.profiles import Profile
+from dclm.profiles import Profile, apply_settings
 
 SEED_DOC = (
     "seeds the 60/20/20 split by test-image, the draw of one package per test-image for the "
@@ -105,7 +105,8 @@ def validate(cfg: Config) -> None:
 
 def config_for(profile: Profile, seed: int) -> Config:
     """The profile's embedding models and device."""
-    return Config(seed=seed, model_ids=profile.embed_model_ids, device=profile.device)
+    cfg = Config(seed=seed, model_ids=profile.embed_model_ids, device=profile.device)
+    return apply_settings(cfg, profile, "upworthy")
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -37,8 +37,29 @@ BATCH_TOKENS = 4096
 BATCHES_PER_SHARD = 40
 
 
-# Loaded encoders by (source, device): a reward function embeds a few texts per RL step.
+# The loaded encoder by (source, device): a reward function embeds a few texts per RL step.
+# One at a time: a sweep over Pythia 70m-12b would otherwise keep ~50 GB resident.
 _ENCODERS: dict[tuple[str, str], tuple] = {}
+
+
+def _encoder(source: str, device: str) -> tuple:
+    """The (tokenizer, model) for ``source`` on ``device``, evicting any other loaded encoder."""
+    from dclm.train.hf import load_encoder
+
+    key = (source, device)
+    if key not in _ENCODERS:
+        evicted = bool(_ENCODERS)
+        _ENCODERS.clear()
+        if evicted:
+            import gc
+
+            import torch
+
+            gc.collect()
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+        _ENCODERS[key] = load_encoder(source, device=device)
+    return _ENCODERS[key]
 
 
 class EmbeddingError(ValueError):
@@ -99,9 +120,13 @@ class EmbeddingCache:
 
 
 def pool(hidden, attention_mask, pooling: str):
-    """Mean over non-padding tokens, or the last non-padding token (right padding)."""
+    """Mean over non-padding tokens, or the last non-padding token (right padding), in fp32.
+
+    fp16 hidden states summed over a long text in fp16 overflow (65,504 is fp16's largest).
+    """
     import torch
 
+    hidden = hidden.float()
     if pooling == "mean":
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
         return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
@@ -125,12 +150,9 @@ def _embed_missing(texts: list[str], keys: list[str], model_id: str, pooling: st
                    device: str, cache: EmbeddingCache | None, show_progress: bool) -> np.ndarray:
     import torch
 
-    from dclm.train.hf import last_hidden_state, load_encoder
+    from dclm.train.hf import last_hidden_state
 
-    source = resolve_model(model_id)
-    if (source, device) not in _ENCODERS:
-        _ENCODERS[(source, device)] = load_encoder(source, device=device)
-    tokenizer, model = _ENCODERS[(source, device)]
+    tokenizer, model = _encoder(resolve_model(model_id), device)
     encoded = tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]
     batches = length_batches(np.array([len(ids) for ids in encoded]))
     out = np.empty((len(texts), model.config.hidden_size), dtype=np.float32)

@@ -26,6 +26,8 @@ def sentiment(texts: Sequence[str], model: str = VADER, device: str = "cpu") -> 
     if model == VADER:
         analyzer = _vader()
         return np.array([analyzer.polarity_scores(t)["compound"] for t in texts], dtype=float)
+    from dclm.env import device as resolve_device
     from dclm.train.hf import classifier_positive_minus_negative
 
-    return classifier_positive_minus_negative(model, list(texts), device=device)
+    # A profile's "cuda" becomes the CPU on a machine without a GPU (dclm.env.device).
+    return classifier_positive_minus_negative(model, list(texts), device=resolve_device(device))

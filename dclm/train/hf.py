@@ -106,13 +106,64 @@ def load_tokenizer(model_id: str | Path, padding_side: str = "left"):
     return tokenizer
 
 
-def load_causal_lm(model_id: str | Path, device: str = "cpu"):
-    """A causal LM from a hub id or a saved folder, in eval mode on ``device``."""
+CHAT = "chat"
+
+
+def render_prompts(questions: Sequence[str], prompt_format: str, model_id: str | Path) -> list[str]:
+    """Each question as a prompt: ``prompt_format.format(question=...)``, or through the chat template.
+
+    ``prompt_format="chat"`` uses ``model_id``'s own chat template (an Instruct model's), the
+    question as the user turn and the generation prompt of the assistant's turn appended.
+    """
+    if prompt_format != CHAT:
+        if "{question}" not in prompt_format:
+            raise ValueError(f"prompt_format must be 'chat' or contain {{question}}, got {prompt_format!r}")
+        return [prompt_format.format(question=q) for q in questions]
+    tokenizer = load_tokenizer(model_id)
+    if not getattr(tokenizer, "chat_template", None):
+        raise ValueError(f"prompt_format='chat' needs a model with a chat template and {model_id} has none; "
+                         "use a template such as 'Q: {question}\\nA:'")
+    return [tokenizer.apply_chat_template([{"role": "user", "content": q}], tokenize=False, add_generation_prompt=True)
+            for q in questions]
+
+
+def load_causal_lm(model_id: str | Path, device: str = "cpu", dtype: str = "float32"):
+    """A causal LM from a hub id or a saved folder, in eval mode on ``device``, weights in ``dtype``.
+
+    fp32 by default whatever the checkpoint holds (transformers 5 would otherwise keep a hub
+    model's bf16/fp16): training needs fp32 master weights, and a fine-tuned model evaluated in
+    bf16 rounds small updates away.
+    """
+    import torch
     from transformers import AutoModelForCausalLM
 
     with quiet():
-        model = AutoModelForCausalLM.from_pretrained(str(model_id))
+        model = AutoModelForCausalLM.from_pretrained(str(model_id), dtype=getattr(torch, dtype))
     return model.to(device).eval()
+
+
+def load_lora(base_id: str | Path, adapter_dir: str | Path, device: str = "cpu"):
+    """The unmerged model: ``base_id`` in fp32 with the LoRA adapter saved in ``adapter_dir``.
+
+    Used to check that a merged checkpoint computes what the adapter did.
+    """
+    from peft import PeftModel
+
+    with quiet():
+        return PeftModel.from_pretrained(load_causal_lm(base_id, device=device), str(adapter_dir)).eval()
+
+
+def lora_deltas(peft_model) -> dict[str, object]:
+    """``{weight name in the merged model: scaling · B @ A}`` (fp32) for every LoRA layer."""
+    import torch
+
+    deltas = {}
+    for name, module in peft_model.named_modules():
+        if hasattr(module, "lora_A") and "default" in getattr(module, "lora_A", {}):
+            delta = module.get_delta_weight("default").detach().to(torch.float32)
+            merged_name = name.replace("base_model.model.", "", 1) + ".weight"
+            deltas[merged_name] = delta
+    return deltas
 
 
 def sample_completions(model, tokenizer, prompts: Sequence[str], samples_per_prompt: int, max_new_tokens: int,
@@ -145,13 +196,18 @@ def load_encoder(model_id: str | Path, device: str = "cpu"):
 
     Works for encoders (MiniLM) and decoders (Pythia, GPT-2) alike: both return
     ``last_hidden_state``. Decoder tokenizers without a pad token pad with their EOS token,
-    which the attention mask then hides.
+    which the attention mask then hides. Weights in the device's compute dtype
+    (:func:`dclm.env.compute_dtype`: fp32 on a CPU, half precision on a GPU, where Pythia-12b
+    would not fit in fp32); pooling then sums in fp32.
     """
+    import torch
     from transformers import AutoModel
+
+    from dclm.env import compute_dtype
 
     tokenizer = load_tokenizer(model_id, padding_side="right")
     with quiet():
-        model = AutoModel.from_pretrained(str(model_id))
+        model = AutoModel.from_pretrained(str(model_id), dtype=getattr(torch, compute_dtype(device)))
     return tokenizer, model.to(device).eval()
 
 
@@ -175,6 +231,7 @@ def plain_embed_loop(texts: Sequence[str], model_id: str | Path, batch_size: int
             batch = tokenizer(list(texts[start:start + batch_size]), padding=True, truncation=True,
                               max_length=max_length, return_tensors="pt")
             hidden = last_hidden_state(model, batch)
+            hidden = hidden.float()
             mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             rows.append(((hidden * mask).sum(1) / mask.sum(1)).numpy())
     return np.concatenate(rows) if rows else np.zeros((0, model.config.hidden_size), dtype=np.float32)
@@ -216,9 +273,12 @@ def classifier_positive_minus_negative(model_id: str | Path, texts: Sequence[str
     import torch
     from transformers import AutoModelForSequenceClassification
 
+    from dclm.env import compute_dtype
+
     tokenizer = load_tokenizer(model_id, padding_side="right")
     with quiet():
-        model = AutoModelForSequenceClassification.from_pretrained(str(model_id)).to(device).eval()
+        model = AutoModelForSequenceClassification.from_pretrained(
+            str(model_id), dtype=getattr(torch, compute_dtype(device))).to(device).eval()
     labels = {v.lower(): k for k, v in model.config.id2label.items()}
     pos, neg = labels.get("positive", 1), labels.get("negative", 0)
     out = []
@@ -226,6 +286,6 @@ def classifier_positive_minus_negative(model_id: str | Path, texts: Sequence[str
         for start in range(0, len(texts), batch_size):
             batch = tokenizer(list(texts[start:start + batch_size]), padding=True, truncation=True,
                               return_tensors="pt").to(device)
-            probs = model(**batch).logits.softmax(-1)
+            probs = model(**batch).logits.float().softmax(-1)
             out.append((probs[:, pos] - probs[:, neg]).cpu().numpy())
     return np.concatenate(out) if out else np.zeros(0)

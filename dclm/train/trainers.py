@@ -3,8 +3,16 @@
 Each stage trains in ``out_dir``: checkpoints every ``save_steps`` steps go to
 ``out_dir/checkpoint-N``; a re-run with the same ``out_dir`` resumes from the last one (trl's
 Trainer restores model, optimizer, scheduler, RNG state and the data position), and a stage
-whose ``out_dir/final`` exists is not trained again. Gradient checkpointing is off on CPU;
-8-bit AdamW is used only where bitsandbytes and a GPU exist. Introduced in the Monday chapter.
+whose ``out_dir/final`` exists is not trained again. Introduced in the Monday chapter.
+
+Precision: the weights being trained (the full model, or the LoRA adapters and the base they
+merge into) are fp32 master weights whatever dtype the checkpoint was saved in; the GPU computes
+in bf16 from compute capability 8.0 and in fp16 with a gradient scaler below
+(:func:`dclm.env.precision`); the CPU in fp32. A LoRA adapter is merged in fp32 and the merged
+model saved in ``save_dtype``: a DPO step moves a weight of size 0.02 by about 1e-5, less than
+bf16 can resolve there (about 1e-4), so merging or saving in bf16 rounds the update away.
+Gradient checkpointing only where the profile says memory needs it; 8-bit AdamW only where
+bitsandbytes and a GPU exist (plain AdamW otherwise).
 """
 
 from __future__ import annotations
@@ -39,17 +47,22 @@ class TrainSettings:
     lora_dropout: float = 0.1
     # "cpu" or "cuda": chosen by the profile (dclm.env.device), not by what the machine has.
     device: str = "cpu"
+    # Trade compute for memory; only on a GPU and only where the profile needs it.
+    gradient_checkpointing: bool = False
+    # The dtype the trained (merged) model is saved in; see the module docstring.
+    save_dtype: str = "float32"
 
 
-def _bf16_gpu() -> bool:
-    import torch
-
-    return torch.cuda.is_bf16_supported()
+ADAPTER = "lora-adapter"
+SAVE_DTYPES = ("float32", "float16", "bfloat16")
 
 
 def _common_args(settings: TrainSettings, out_dir: Path) -> dict:
+    from dclm.env import precision
+
     cuda = settings.device.startswith("cuda")
     eight_bit = cuda and importlib.util.find_spec("bitsandbytes") is not None
+    mixed = precision(settings.device)
     return {
         "output_dir": str(out_dir),
         "learning_rate": settings.learning_rate,
@@ -67,9 +80,9 @@ def _common_args(settings: TrainSettings, out_dir: Path) -> dict:
         "disable_tqdm": in_book_build(),
         "use_cpu": not cuda,
         # trl defaults to bf16=True: on a CPU that means bf16 autocast, many times slower.
-        "bf16": cuda and _bf16_gpu(),
-        "fp16": False,
-        "gradient_checkpointing": cuda,
+        "bf16": mixed == "bf16",
+        "fp16": mixed == "fp16",
+        "gradient_checkpointing": cuda and settings.gradient_checkpointing,
         "optim": "adamw_8bit" if eight_bit else "adamw_torch",
         "dataloader_num_workers": 0,
     }
@@ -106,15 +119,22 @@ def _last_checkpoint(out_dir: Path) -> str | None:
     return str(checkpoints[-1]) if checkpoints else None
 
 
-def _finish(trainer, tokenizer, out_dir: Path) -> Path:
+def _finish(trainer, tokenizer, out_dir: Path, save_dtype: str) -> Path:
+    import shutil
+
+    import torch
+
     final = out_dir / FINAL
     tmp = out_dir / f".{FINAL}.tmp"
     # Under accelerate launch every process gets here; one writes, the others wait for it.
     if trainer.is_world_process_zero():
-        model = trainer.accelerator.unwrap_model(trainer.model)
+        shutil.rmtree(tmp, ignore_errors=True)  # left by a run killed while saving
+        model = trainer.accelerator.unwrap_model(trainer.model).to(torch.float32)
         if hasattr(model, "merge_and_unload"):  # LoRA: save a plain model the next stage can load
+            # The adapter too, so the merge can be checked against the unmerged model.
+            model.save_pretrained(str(tmp / ADAPTER))
             model = model.merge_and_unload()
-        model.save_pretrained(str(tmp))
+        model.to(getattr(torch, save_dtype)).save_pretrained(str(tmp))
         tokenizer.save_pretrained(str(tmp))
         tmp.rename(final)
     trainer.accelerator.wait_for_everyone()
@@ -126,6 +146,8 @@ def _run_stage(model_path: str | Path, records: list[dict], settings: TrainSetti
     """Train one trl stage in ``out_dir`` (resuming from its last checkpoint); return ``out_dir/final``."""
     if (out_dir / FINAL).exists():
         return out_dir / FINAL
+    if settings.save_dtype not in SAVE_DTYPES:
+        raise ValueError(f"save_dtype must be one of {', '.join(SAVE_DTYPES)}, got {settings.save_dtype!r}")
     from datasets import Dataset
     from transformers import PrinterCallback
 
@@ -133,8 +155,9 @@ def _run_stage(model_path: str | Path, records: list[dict], settings: TrainSetti
 
     with quiet():
         tokenizer = load_tokenizer(model_path, padding_side="right")
-        # Loaded from its folder, so trl can rebuild a DPO reference model from the same path.
-        model = load_causal_lm(model_path).train()
+        # Loaded from its folder, so trl can rebuild a DPO reference model from the same path;
+        # in fp32 whatever the checkpoint's dtype: these are the master weights.
+        model = load_causal_lm(model_path, dtype="float32").train()
         args = config_cls(**_common_args(settings, out_dir), **config_extra)
         trainer = trainer_cls(model=model, args=args, train_dataset=Dataset.from_list(records),
                               processing_class=tokenizer, peft_config=_lora(settings), callbacks=_callbacks(out_dir),
@@ -142,7 +165,7 @@ def _run_stage(model_path: str | Path, records: list[dict], settings: TrainSetti
         # With progress bars off, transformers prints every log dict to stdout instead.
         trainer.remove_callback(PrinterCallback)
         trainer.train(resume_from_checkpoint=_last_checkpoint(out_dir))
-        return _finish(trainer, tokenizer, out_dir)
+        return _finish(trainer, tokenizer, out_dir, settings.save_dtype)
 
 
 def train_sft(model_path: str | Path, records: list[dict], settings: TrainSettings, out_dir: str | Path) -> Path:

@@ -181,7 +181,7 @@ def test_colab_profile_resolves_hub_ids_and_runs_with_a_saved_model_in_their_pla
 
     _, cfg = resolve_config("monday", profile="colab")
     assert cfg.model_id == "HuggingFaceTB/SmolLM2-360M-Instruct" and cfg.lora_rank == 16
-    assert cfg.data == "academia" and (cfg.sft_questions, cfg.eval_questions) == (5_000, 3_000)
+    assert cfg.data == "academia" and (cfg.sft_questions, cfg.eval_questions) == (1_500, 500)
     assert cfg.device == "cuda"
     stand_in = build_tiny_causal_lm(["Q: x\nA: Happy Monday! y"] * 50, tmp_path / "smollm2-stand-in", seed=0,
                                     vocab_size=300)

@@ -47,8 +47,45 @@ def test_check_detects_drift(tmp_path, monkeypatch):
 def test_practice_notebooks_keep_code_and_exercises_but_not_prose_or_solutions():
     nb = nbformat.read(ROOT / "notebooks" / "practice" / "04-upworthy.ipynb", as_version=4)
     text = "\n".join(c.source for c in nb.cells)
-    assert 'result = run("upworthy", seed=0)' in text  # the chapter's code
+    assert 'result = run("upworthy", profile=PROFILE, seed=0)' in text  # the chapter's code
     assert "**Exercise.**" in text and "validation *pairs*" in text  # an exercise statement
     assert 'raw = run("upworthy"' not in text and "exercise_cfg = Config" not in text  # solutions' code
     assert "Upworthy wrote several headlines" not in text  # prose
     assert all(not c.outputs for c in nb.cells if c.cell_type == "code")
+
+
+GPU_CHAPTERS = ("03-monday-effect", "04-upworthy", "05-deconfoundlm")
+
+
+def test_gpu_chapters_ask_colab_for_a_gpu_and_the_others_do_not():
+    for folder in (ROOT / "notebooks", ROOT / "notebooks" / "practice"):
+        for stem in (p.stem for p in notebooks_script.chapters()):
+            metadata = nbformat.read(folder / f"{stem}.ipynb", as_version=4).metadata
+            if stem in GPU_CHAPTERS:
+                assert metadata.get("accelerator") == "GPU", f"{folder.name}/{stem}"
+                assert metadata["colab"]["gpuType"] == "T4"
+            else:
+                assert "accelerator" not in metadata, f"{folder.name}/{stem} asks for a GPU it does not use"
+
+
+def test_only_the_main_run_of_a_gpu_chapter_follows_the_page_profile():
+    """With the colab profile a side run or an exercise at colab size would take hours on a T4."""
+    import re
+
+    for stem in GPU_CHAPTERS:
+        text = (ROOT / "book" / f"{stem}.md").read_text()
+        calls = re.findall(r"\brun\(\"\w+\"[^)\n]*", text)
+        assert calls, stem
+        assert "PROFILE = page_profile()" in text.split(calls[0])[0], f"{stem}: no profile cell above the main run"
+        assert "profile=PROFILE" in calls[0], f"{stem}: main run ignores the page's profile: {calls[0]}"
+        for call in calls[1:]:
+            assert 'profile="tiny"' in call, f"{stem}: a side run without profile=\"tiny\": {call}"
+
+
+def test_install_cells_restart_a_stale_runtime_right_after_pip():
+    for stem in (p.stem for p in notebooks_script.chapters()):
+        install = next(c for c in nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", as_version=4).cells
+                       if c.cell_type == "code")
+        lines = install.source.splitlines()
+        pip = next(i for i, line in enumerate(lines) if "%pip install" in line)
+        assert lines[pip + 1:pip + 3] == ["    from dclm.env import restart_if_stale", "    restart_if_stale()"], stem

@@ -125,3 +125,13 @@ def test_a_launched_command_dies_with_its_parent(tmp_path):
     else:
         raise AssertionError(f"sleep {child} outlived its parent")
     assert dies_with_parent(["x"])[-1] == "x"
+
+
+def test_an_install_that_changed_an_imported_package_restarts_the_runtime(monkeypatch, capsys):
+    restarts = []
+    assert env.restart_if_stale(restart=lambda: restarts.append(1)) == {} and not restarts
+    monkeypatch.setattr(np, "__version__", "2.0.2")  # Colab's numpy, loaded before the install
+    stale = env.restart_if_stale(restart=lambda: restarts.append(1))
+    assert restarts == [1] and stale["numpy"][0] == "2.0.2"
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("dclm: the install changed numpy 2.0.2 -> ") and "\n" not in line

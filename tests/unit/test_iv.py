@@ -187,3 +187,17 @@ def test_dowhy_iv_ignores_controls():
     assert from_dowhy == pytest.approx(without, rel=1e-8)
     assert abs(with_control.params["confounder"] - 1.0) < 3 * with_control.std_errors["confounder"]
     assert abs(from_dowhy - 1.0) > 10 * with_control.std_errors["confounder"]
+
+
+def test_crosschecks_say_so_when_dowhy_is_missing(monkeypatch):
+    import sys
+
+    from dclm.causal import crosscheck
+    from dclm.causal.simulate import simulate_popularity
+
+    data = simulate_popularity(500, np.random.default_rng(0), beta=1.0, control_effect=1.0)
+    monkeypatch.setitem(sys.modules, "dowhy", None)  # as if not installed: the import raises ImportError
+    assert crosscheck.dowhy_iv(data, "confounder", "outcome", "instrument", common_causes=["control"]) is None
+    assert crosscheck.dowhy_backdoor(data, "confounder", "outcome", ["control"]) is None
+    assert crosscheck.describe("dowhy", None) == crosscheck.DOWHY_MISSING and "dclm[causal]" in crosscheck.DOWHY_MISSING
+    assert crosscheck.describe("dowhy", 0.5) == "dowhy: +0.500000"

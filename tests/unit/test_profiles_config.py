@@ -100,3 +100,79 @@ def test_every_profile_config_passes_the_range_checks_at_both_ends_of_the_seed_r
         resolve_config("confounding", seed=MAX_SEED + 1)
     with pytest.raises(ConfigError, match="seed=-1: expected an integer >= 0|from 0 to"):
         resolve_config("confounding", overrides={"seed": "-1"})
+
+
+def test_every_profile_setting_is_a_config_field_and_unknown_ones_are_errors():
+    import dataclasses
+
+    from dclm.experiments import EXPERIMENTS, get_module
+    from dclm.profiles import apply_settings
+
+    for profile in PROFILES.values():
+        for name in EXPERIMENTS:
+            cfg = get_module(name).config_for(profile, 0)
+            for key, value in profile.settings_for(name).items():
+                assert getattr(cfg, key) == value, (profile.name, name, key)
+    bad = PROFILES["colab"].replace(experiment_settings={"monday": {"dpo_stepz": 3}})
+    from dclm.experiments import monday
+
+    with pytest.raises(ProfileError, match="profile 'colab' sets unknown monday field.*dpo_stepz.*valid fields: "):
+        apply_settings(monday.Config(), bad, "monday")
+    assert dataclasses.asdict(monday.config_for(PROFILES["tiny"], 0)) == dataclasses.asdict(monday.Config())
+
+
+def test_pretrained_models_never_get_the_tiny_models_learning_rates():
+    from dclm.experiments import deconfound, monday
+
+    for name in ("colab", "paper"):
+        m, d = monday.config_for(PROFILES[name], 0), deconfound.config_for(PROFILES[name], 0)
+        assert m.model_id != "tiny" and d.policy_model_id != "tiny"
+        # LoRA on a pretrained model: 1e-4-ish for SFT, lower for preference and RL updates.
+        assert m.sft_lr <= 3e-4 and d.sft_lr <= 3e-4, name
+        assert m.dpo_lr <= 1e-4 and d.rl_lr <= 1e-4, name
+        # A checkpoint costs seconds on a GPU: not every 25 steps of a 1,000-step run.
+        assert m.save_steps >= 100 and d.save_steps >= 50, name
+        assert m.samples_per_prompt == 1  # one answer per held-out question, as in the re-run
+
+
+def test_paper_profile_follows_the_rerun_protocol():
+    from dclm.experiments import monday
+
+    cfg = monday.config_for(PROFILES["paper"], 0)
+    assert (cfg.sft_questions, cfg.eval_questions, cfg.training_seeds) == (5_000, 3_000, 5)
+    assert (cfg.sft_epochs, cfg.sft_lr, cfg.batch_size, cfg.lora_rank, cfg.max_length) == (1.0, 2e-4, 8, 16, 512)
+    # Up to 4 epochs over the re-run's 11,886 pairs at batch 8; a full answer per question.
+    assert cfg.dpo_steps == -(-4 * 11_886 // 8) and cfg.max_new_tokens == 512
+
+
+def test_settings_table_shows_each_profiles_resolved_value_and_a_reason():
+    from dclm.experiments import deconfound, settings_table
+    from dclm.profiles import SETTING_REASONS
+
+    for name in ("monday", "deconfound", "upworthy"):
+        table = settings_table(name)
+        assert list(table.columns) == ["tiny", "colab", "paper", "why"]
+        assert list(table.index) == list(SETTING_REASONS[name]) and table["why"].str.len().min() > 10
+    table = settings_table("deconfound")
+    assert table.loc["rl_lr", "colab"] == f"{deconfound.config_for(PROFILES['colab'], 0).rl_lr:g}"
+    assert table.loc["rl_steps", "tiny"] == str(deconfound.Config().rl_steps)
+
+
+def test_chapters_main_run_uses_colab_on_a_colab_gpu_and_tiny_elsewhere(monkeypatch):
+    import sys
+    import types
+
+    import torch
+
+    from dclm.profiles import page_profile
+
+    monkeypatch.delenv("DCLM_PROFILE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert page_profile() == "tiny"  # a GPU, but not Colab
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    assert page_profile() == "colab"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert page_profile() == "tiny"  # Colab on a CPU runtime
+    monkeypatch.setenv("DCLM_PROFILE", "paper")
+    assert page_profile() == "paper"

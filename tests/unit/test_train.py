@@ -87,3 +87,33 @@ def test_resume_skips_a_checkpoint_that_a_kill_cut_short(tmp_path):
         (tmp_path / f"checkpoint-{step}" / "trainer_state.json").write_text("{}")
     # checkpoint-12 has no trainer_state.json (written last): it is incomplete.
     assert _last_checkpoint(tmp_path) == str(tmp_path / "checkpoint-8")
+
+
+CHATML = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+          "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+
+
+def test_prompts_use_a_template_or_the_models_chat_template(tiny, tmp_path):
+    assert hf.render_prompts(["Why?"], "Q: {question}\nA:", tiny) == ["Q: Why?\nA:"]
+    with pytest.raises(ValueError, match="needs a model with a chat template"):
+        hf.render_prompts(["Why?"], "chat", tiny)
+    with pytest.raises(ValueError, match=r"contain \{question\}"):
+        hf.render_prompts(["Why?"], "Q:", tiny)
+    tokenizer = hf.load_tokenizer(tiny)
+    tokenizer.chat_template = CHATML
+    tokenizer.save_pretrained(str(tmp_path))
+    assert hf.render_prompts(["Why?"], "chat", tmp_path) == ["<|im_start|>user\nWhy?<|im_end|>\n<|im_start|>assistant\n"]
+
+
+def test_generation_seeds_are_pooled_within_a_training_seed(tiny):
+    from dclm.experiments import monday
+
+    cfg = monday.Config(samples_per_prompt=4, max_new_tokens=3, generation_seeds=3)
+    out = monday._evaluate(tiny, ["Q: How do I handle my advisor?\nA:", "Q: What?\nA:"], cfg, seed=5)
+    passes = out["rates_by_generation_seed"]
+    assert len(passes) == 3
+    for key in ("happy", "monday", "friday"):  # equal-sized passes: the pooled rate is their mean
+        assert out["rates"][key] == pytest.approx(sum(p[key] for p in passes) / 3)
+    one = monday._evaluate(tiny, ["Q: How do I handle my advisor?\nA:", "Q: What?\nA:"],
+                           monday.Config(samples_per_prompt=4, max_new_tokens=3), seed=5)
+    assert one["rates"] == passes[0]  # generation seed 0 is the one-pass run's seed
