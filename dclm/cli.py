@@ -21,6 +21,7 @@ import os
 import sys
 import tempfile
 import warnings
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import dclm
@@ -232,6 +233,10 @@ def _main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return 2
     except DataError as err:
         print(f"dclm: error: {err}", file=sys.stderr)
+        return 1
+    except BrokenProcessPool as err:
+        print(f"dclm: error: a worker process died ({err}); re-run the same command to resume from the last "
+              "checkpoint", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("dclm: interrupted; re-run the same command to resume from the last checkpoint", file=sys.stderr)

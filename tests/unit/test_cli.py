@@ -182,3 +182,18 @@ def test_data_list_says_unverified_where_no_hash_is_known(tmp_path):
     env = {**os.environ, "DCLM_DATA_DIR": str(tmp_path / "cache")}
     fetched = dclm("data", "fetch", "mind-small-dev", "--url", f"file://{source}", env=env)
     assert fetched.returncode == 0 and "is unverified" in fetched.stderr
+
+
+def test_a_dead_worker_is_one_line_saying_how_to_resume(tmp_path, monkeypatch, capsys, isolated_cache):
+    from concurrent.futures.process import BrokenProcessPool
+
+    from dclm import cli
+    from dclm.experiments import confounding
+
+    def worker_died(cfg, work_dir):
+        raise BrokenProcessPool("A process in the process pool was terminated abruptly")
+
+    monkeypatch.setattr(confounding, "run", worker_died)
+    assert cli.main(["run", "confounding", "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("dclm: error: a worker process died") and "re-run" in err[0]
