@@ -123,14 +123,8 @@ def _cmd_list() -> int:
 
 def _cmd_env(args: argparse.Namespace) -> int:
     profile = get_profile(args.profile)
-    report = env.report(profile.device)
-    import torch
-
-    gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] \
-        if torch.cuda.is_available() else []
     # "device" is what runs of this profile use here; "gpus" what the machine has.
-    print(json.dumps({**report, "profile": profile.name, "profile_device": profile.device, "gpus": gpus},
-                     indent=2))
+    print(json.dumps({**env.report(profile.name), "profile_device": profile.device}, indent=2))
     return 0
 
 

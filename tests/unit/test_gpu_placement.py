@@ -72,12 +72,15 @@ def test_monday_pool_is_sized_by_the_gpus(monkeypatch, tmp_path):
         recorded.update(kwargs)
         raise Stop
 
+    from dclm.experiments import pool
+
     _mock_gpus(monkeypatch, 3)
-    monkeypatch.setattr(monday, "ProcessPoolExecutor", fake_pool)
+    monkeypatch.setattr(pool, "ProcessPoolExecutor", fake_pool)
     (tmp_path / "prepared.json").write_text(json.dumps({"summary": {}}))
     with pytest.raises(Stop):
         monday.run(monday.Config(model_id="a/hub-model", training_seeds=4, device="cuda"), tmp_path)
-    assert recorded["max_workers"] == 3 and recorded["initializer"] is env._pin_to_gpu
+    # worker_pool runs its parent-death setup first, then the GPU pin it was given.
+    assert recorded["max_workers"] == 3 and recorded["initargs"][1] is env._pin_to_gpu
 
 
 @pytest.mark.parametrize(("gpus", "requested", "expected"), [(1, 2, 1), (4, 2, 2), (2, 8, 2)])
@@ -91,9 +94,11 @@ def test_accelerate_launches_at_most_one_process_per_gpu(monkeypatch, tmp_path, 
     assert env.launch_processes(requested, "cpu") == requested  # gloo: any number of processes
     commands = []
 
+    (tmp_path / "prepared.json").write_text(json.dumps({"settings": {"entangled": {"probes": {"iv": {"id": "r1"}}}}}))
+
     def fake_run(command, **_):
         commands.append(command)
-        done = tmp_path / "rl" / "entangled" / "iv" / "seed_0" / "generations.json"
+        done = tmp_path / "rl" / "r1" / "seed_0" / "generations.json"
         done.parent.mkdir(parents=True, exist_ok=True)
         done.write_text(json.dumps({"generations": [], "world_size": expected}))
         return SimpleNamespace(returncode=0, stderr="")
