@@ -221,11 +221,12 @@ def weak_instrument_bias(weak: Mapping[str, Sequence[float]]) -> Figure:
 
 
 def dot_whisker(labels: Sequence[str], values: Sequence[float], intervals: Sequence[Sequence[float]],
-                truth: float | None, color_name: str | Sequence[str], xlabel: str, title: str) -> Figure:
+                truth: float | None, color_name: str | Sequence[str], xlabel: str, title: str,
+                width: float = 6.4, row_height: float = 0.6, label_size: float | None = None) -> Figure:
     """Point estimates with intervals ``[low, high]``, one row per label, truth dashed."""
     names = [color_name] * len(labels) if isinstance(color_name, str) else list(color_name)
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(6.4, 0.6 * len(labels) + 1.6))
+        fig, ax = plt.subplots(figsize=(width, row_height * len(labels) + 1.6))
         rows = np.arange(len(labels))[::-1]
         for row, value, (low, high), name in zip(rows, values, intervals, names, strict=True):
             ax.plot([low, high], [row, row], color=color(name), linewidth=2)
@@ -233,7 +234,7 @@ def dot_whisker(labels: Sequence[str], values: Sequence[float], intervals: Seque
         if truth is not None:
             ax.axvline(truth, color=color("truth"), linestyle="--", label=f"truth ({truth:g})")
             ax.legend(loc="best")
-        ax.set_yticks(rows, labels)
+        ax.set_yticks(rows, labels, fontsize=label_size)
         ax.set(xlabel=xlabel, title=title)
         fig.tight_layout()
     plt.close(fig)
@@ -405,20 +406,7 @@ def dot_whisker_panels(panels: Mapping[str, Mapping[str, Sequence[float]]], labe
             names.append(method)
             means.append(float(values.mean()))
             ranges.append([float(q) for q in np.percentile(values, [2.5, 97.5])])
-    with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(7.2, 0.42 * len(rows) + 1.6))
-        ys = np.arange(len(rows))[::-1]
-        for y, mean, (low, high), name in zip(ys, means, ranges, names, strict=True):
-            ax.plot([low, high], [y, y], color=color(name), linewidth=2)
-            ax.plot(mean, y, "o", color=color(name))
-        if truth is not None:
-            ax.axvline(truth, color=color("truth"), linestyle="--", label=f"truth ({truth:g})")
-            ax.legend(loc="best")
-        ax.set_yticks(ys, rows, fontsize=8)
-        ax.set(xlabel=xlabel, title=title)
-        fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return dot_whisker(rows, means, ranges, truth, names, xlabel, title, width=7.2, row_height=0.42, label_size=8)
 
 
 def seed_bars(groups: Mapping[str, Mapping[str, Sequence[float]]], ylabel: str, title: str,
