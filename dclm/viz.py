@@ -458,3 +458,26 @@ def advantage_map(x: Sequence[float], y: Sequence[float], difference: np.ndarray
         fig.tight_layout()
     plt.close(fig)
     return fig
+
+
+def reward_scale(lambdas: Sequence[float], reward_sd: Sequence[float], lambda_val_opt: float,
+                 lambda_test_opt: float) -> Figure:
+    """The spread of a ridge reward over test texts against its penalty (log-log), with a 1/λ
+    reference through the last point and both λ choices marked. Introduced in chapter 4."""
+    lambdas, reward_sd = np.asarray(lambdas, dtype=float), np.asarray(reward_sd, dtype=float)
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(6.4, 3.6))
+        ax.plot(lambdas, reward_sd, marker=".", color=color("naive"), label="reward SD over test packages")
+        ax.plot(lambdas, reward_sd[-1] * lambdas[-1] / lambdas, color=color("reported"), linestyle=":",
+                label="proportional to 1/lambda")
+        ax.axvline(lambda_val_opt, color=color("validation"), linestyle="--",
+                   label=f"picked by validation MSE ({lambda_val_opt:,.0f})")
+        ax.axvline(lambda_test_opt, color=color("experimental"), linestyle="--",
+                   label=f"best on the experiment ({lambda_test_opt:,.0f})")
+        ax.set(xscale="log", yscale="log", xlabel="ridge penalty lambda (log scale)",
+               ylabel="reward SD (CTR units, log scale)",
+               title="Reward spread of the observational ridge against its penalty")
+        ax.legend(fontsize=8, loc="lower left")
+        fig.tight_layout()
+    plt.close(fig)
+    return fig

@@ -25,7 +25,7 @@ import pandas as pd
 
 from dclm.cache import write_json_atomic
 from dclm.causal.deconfound import deconfound_outcome
-from dclm.eval.markers import RATE_KEYS, marker_rates, mean_and_se, welch_p
+from dclm.eval.markers import RATE_KEYS, marker_rates, mean_and_se
 from dclm.experiments.pool import worker_pool
 from dclm.profiles import Profile, apply_settings
 
@@ -62,7 +62,9 @@ class Config:
     seed: int = 0
     # "generated" (Academia-like generator), "beer" (shipped), "academia", or a path.
     data: str = "generated"
-    n_questions: int = 4_000  # generated data only
+    # Generated data only. Large enough that the deconfounded pairs' leftover marker imbalance
+    # (sampling noise, which DPO amplifies) is small; generating is cheap, training does not grow.
+    n_questions: int = 12_000
     sft_questions: int = 600
     eval_questions: int = 200
     max_words: int = 180
@@ -80,8 +82,16 @@ class Config:
     dpo_steps: int = 100
     dpo_lr: float = 1e-3
     dpo_beta: float = 0.1
+    # Weight of the chosen answers' negative log-likelihood added to the DPO loss. Plain DPO
+    # leaves features the pairs do not separate unconstrained, and on the tiny model they drift
+    # far in a random direction per training seed; the anchor holds them at the data's rate.
+    dpo_sft_weight: float = 3.0
     # Deconfounded scores closer than this (in votes) are ties: integer votes cannot resolve them.
     deconfounded_margin: float = 0.5
+    # How ĥ(weekday) is estimated: "within_question" (question fixed effects: weekday effects
+    # from comparisons between answers to the same question, which is how pairs are built)
+    # or "pooled" (weekday means over all answers).
+    h_estimator: str = "within_question"
     save_steps: int = 25
     samples_per_prompt: int = 10
     max_new_tokens: int = 3
@@ -156,12 +166,12 @@ def prepare(cfg: Config, work_dir: Path) -> dict:
     in_split = {name: marked["question_id"].isin(ids) for name, ids in split.items()}
 
     preference = marked[in_split["preference"]].copy()
-    preference["adjusted"] = np.asarray(
-        deconfound_outcome(preference["score"].astype(float), preference["weekday"].astype(str), None).adjusted)
+    preference["adjusted"] = adjust_scores(preference, cfg.h_estimator)
     text_by_id = marked.set_index("answer_id")["text"]
 
     def records(pairs: pd.DataFrame) -> list[dict]:
-        return [{"prompt": prompts[q], "chosen": lead + text_by_id[c], "rejected": lead + text_by_id[r]}
+        return [{"question_id": int(q), "prompt": prompts[q], "chosen": lead + text_by_id[c],
+                 "rejected": lead + text_by_id[r]}
                 for q, c, r in zip(pairs["question_id"], pairs["chosen_id"], pairs["rejected_id"], strict=True)]
 
     raw_pairs = se.preference_pairs(preference, seed=cfg.seed)
@@ -175,6 +185,8 @@ def prepare(cfg: Config, work_dir: Path) -> dict:
                 for side in ("chosen", "rejected") for d in cfg.marker_days}
 
     by_day = marked.groupby("weekday", observed=False)["score"]
+    balance = {"raw": pair_balance(raw_pairs, day, cfg.marker_days),
+               "deconfounded": pair_balance(deconf_pairs, day, cfg.marker_days)}
     return {
         "sft": [{"prompt": prompts[q], "completion": lead + t} for q, t in zip(sft["question_id"], sft["text"], strict=True)],
         "dpo": records(raw_pairs),
@@ -187,12 +199,77 @@ def prepare(cfg: Config, work_dir: Path) -> dict:
             "n_sft": int(len(sft)), "n_pairs": int(len(raw_pairs)), "n_pairs_deconfounded": int(len(deconf_pairs)),
             "data_rates": {d.lower(): float((sft["marker"] == d).mean()) for d in cfg.marker_days},
             "pair_rates": {"raw": pair_marker_rates(raw_pairs), "deconfounded": pair_marker_rates(deconf_pairs)},
+            "balance": balance,
             "weekday_scores": {"weekday": [str(w) for w in by_day.mean().index],
                                "mean": [float(v) for v in by_day.mean()],
                                "se": [float(v) for v in (by_day.std() / np.sqrt(by_day.size())).fillna(0.0)],
                                "n": [int(v) for v in by_day.size()]},
         },
     }
+
+
+H_ESTIMATORS = ("within_question", "pooled")
+
+
+def adjust_scores(answers: pd.DataFrame, estimator: str = "within_question") -> np.ndarray:
+    """Scores minus ĥ(weekday), in votes; ĥ is centred to mean zero over ``answers``.
+
+    ``"within_question"``: ĥ from a regression of score on weekday dummies with question fixed
+    effects (score and dummies demeaned within each question), so only comparisons between
+    answers to the same question inform it, as in the pairs. ``"pooled"``: weekday means over
+    all answers (:func:`dclm.causal.deconfound.deconfound_outcome` with no instrument). The
+    two agree when an answer's weekday is unrelated to its question's; on real dumps it is not.
+    Introduced in chapter 3, the Monday effect.
+    """
+    if estimator not in H_ESTIMATORS:
+        raise ValueError(f"h_estimator must be one of {H_ESTIMATORS}, got {estimator!r}")
+    score = answers["score"].astype(float).to_numpy()
+    weekday = answers["weekday"].astype(str)
+    if estimator == "pooled":
+        return np.asarray(deconfound_outcome(pd.Series(score), weekday.reset_index(drop=True), None).adjusted)
+    dummies = pd.get_dummies(weekday.astype("category"), drop_first=True, dtype=float).to_numpy()
+    groups = answers["question_id"].to_numpy()
+
+    def within(values: np.ndarray) -> np.ndarray:
+        frame = pd.DataFrame(values)
+        return (frame - frame.groupby(groups).transform("mean")).to_numpy()
+
+    beta, *_ = np.linalg.lstsq(within(dummies), within(score[:, None])[:, 0], rcond=None)
+    h = dummies @ beta
+    return score - (h - h.mean())
+
+
+def pair_balance(pairs: pd.DataFrame, marker_by_id: pd.Series, days) -> dict:
+    """Per marker day: chosen minus rejected share of pairs carrying it, with a 95% interval.
+
+    The SE is clustered by question (one answer appears in several pairs of its question).
+    ``{day: {"diff", "se", "low", "high"}}`` in shares of pairs. Introduced in chapter 3.
+    """
+    out = {}
+    for d in days:
+        gap = ((pairs["chosen_id"].map(marker_by_id) == d).astype(float)
+               - (pairs["rejected_id"].map(marker_by_id) == d).astype(float)).to_numpy()
+        n = len(gap)
+        mean = float(gap.mean()) if n else float("nan")
+        sums = pd.Series(gap - mean).groupby(pairs["question_id"].to_numpy()).sum().to_numpy()
+        g = len(sums)
+        se = float(np.sqrt(g / (g - 1) * (sums ** 2).sum()) / n) if g > 1 else float("nan")
+        out[d.lower()] = {"diff": mean, "se": se, "low": mean - 1.96 * se, "high": mean + 1.96 * se}
+    return out
+
+
+def paired_p(a, b) -> float | None:
+    """Two-sided paired t-test p-value over training seeds (model a seed k vs model b seed k).
+
+    DPO seed k starts from SFT seed k, so the two are not independent samples; seeds where
+    either value is undefined are left out. None with fewer than 2 complete pairs or no spread.
+    """
+    from scipy import stats
+
+    diffs = np.array([x - y for x, y in zip(a, b, strict=True) if x is not None and y is not None], dtype=float)
+    if len(diffs) < 2 or np.all(diffs == diffs[0]):
+        return None
+    return float(stats.ttest_rel(diffs, np.zeros_like(diffs)).pvalue)
 
 
 # ----------------------------------------------------------------------------- training
@@ -226,11 +303,25 @@ def _evaluate(model_path: Path, prompts: list[str], cfg: Config, seed: int) -> d
 
 
 def _draw_pairs(pairs: list[dict], cfg: Config, seed: int) -> list[dict]:
+    """Training seed ``seed``'s DPO pairs: a bootstrap of the preference questions (with their
+    pairs), then at most ``dpo_steps x batch_size`` of those pairs.
+
+    Resampling questions gives each seed its own draw of the pair pool's sampling noise, which
+    DPO amplifies like a real imbalance; without it every seed shares one pool's leftover
+    imbalance and the spread across seeds understates the uncertainty.
+    """
+    rng = np.random.default_rng(seed)
+    by_question: dict[int, list[dict]] = {}
+    for pair in pairs:
+        record = {k: v for k, v in pair.items() if k != "question_id"}
+        by_question.setdefault(pair["question_id"], []).append(record)
+    questions = list(by_question)
+    drawn = [pair for i in rng.integers(0, len(questions), size=len(questions)) for pair in by_question[questions[i]]]
     n = cfg.dpo_steps * cfg.batch_size
-    if len(pairs) <= n:
-        return pairs
-    keep = np.sort(np.random.default_rng(seed).choice(len(pairs), size=n, replace=False))
-    return [pairs[i] for i in keep]
+    if len(drawn) <= n:
+        return drawn
+    keep = np.sort(rng.choice(len(drawn), size=n, replace=False))
+    return [drawn[i] for i in keep]
 
 
 def train_one_seed(cfg_dict: dict, k: int, work_dir: str, base_path: str) -> dict:
@@ -270,10 +361,10 @@ def train_one_seed(cfg_dict: dict, k: int, work_dir: str, base_path: str) -> dic
     results["sft"] = _evaluate(sft, prompts, cfg, seed)
     lap("eval_sft")
     for name in ("dpo", "dpo_deconfounded"):
-        # Each training seed trains on its own draw of dpo_steps x batch_size pairs, so the
-        # spread across seeds includes which pairs were seen, not only the optimiser's noise.
+        # Each training seed trains on its own bootstrap draw of pairs (see _draw_pairs), so the
+        # spread across seeds includes the pair pool's noise, not only the optimiser's.
         tuned = train_dpo(sft, _draw_pairs(data[name], cfg, seed), _settings(cfg, seed, "dpo"), root / name,
-                          beta=cfg.dpo_beta)
+                          beta=cfg.dpo_beta, sft_weight=cfg.dpo_sft_weight)
         lap(f"train_{name}")
         results[name] = _evaluate(tuned, prompts, cfg, seed)
         lap(f"eval_{name}")
@@ -316,45 +407,100 @@ def run(cfg: Config, work_dir: Path) -> dict:
 
 
 def summarize(per_seed: list[dict], summary: dict, cfg: Config) -> dict:
-    """Metrics (means, SEs, Welch p-values across training seeds) and the data behind the figures."""
+    """Metrics (means, SEs, paired p-values across training seeds, pair balance) and figure data."""
     runs = {model: {key: [seed[model]["rates"][key] for seed in per_seed] for key in RATE_KEYS} for model in MODELS}
     rates, ses = {}, {}
     for model in MODELS:
         rates[model], ses[model] = {}, {}
         for key in RATE_KEYS:
             rates[model][key], ses[model][key] = mean_and_se(runs[model][key])
-    pvalues = {name: {key: welch_p(runs[a][key], runs[b][key]) for key in RATE_KEYS}
+    # Paired across training seeds: DPO seed k and deconfounded DPO seed k start from SFT seed k.
+    pvalues = {name: {key: paired_p(runs[a][key], runs[b][key]) for key in RATE_KEYS}
                for name, (a, b) in COMPARISONS.items()}
     n_generations = summary["n_eval_questions"] * cfg.samples_per_prompt * cfg.generation_seeds
     metrics = {"rates": rates, "se": ses, "pvalues": pvalues, "data_rates": summary["data_rates"],
+               "per_seed": runs, "balance": summary["balance"], "h_estimator": cfg.h_estimator,
                "n_runs": len(per_seed), "n_generations": n_generations,
                "n_pairs": summary["n_pairs"], "n_sft_answers": summary["n_sft"]}
     examples = {model: per_seed[0][model]["examples"] for model in MODELS}
     return {"metrics": metrics, "data": {"runs": runs, "summary": summary, "examples": examples}}
 
 
+def _complete(a, b) -> tuple[list[float], list[float]]:
+    kept = [(x, y) for x, y in zip(a, b, strict=True) if x is not None and y is not None]
+    return [x for x, _ in kept], [y for _, y in kept]
+
+
+def claims(metrics: dict) -> dict:
+    """The chapter's comparative sentences (:class:`dclm.claims.Claim`), computed from the run.
+
+    Paired across training seeds. ``raw_balance_*`` hold when raw pairs favour the Monday
+    marker and disfavour the Friday one, ``deconfounded_balance_*`` when the interval holds 0;
+    ``deconfounded_share_close_to_sft`` is the acceptance: within 2 seed-level SEs of the
+    paired difference and not significantly below SFT.
+    """
+    from dclm.claims import Claim, greater, seed_interval
+
+    runs = metrics["per_seed"]
+
+    def compare(a, b, key, a_label, b_label, quantity):
+        x, y = _complete(runs[a][key], runs[b][key])
+        return greater(x, y, a_label, b_label, quantity, unit="training seeds")
+
+    out = {
+        "dpo_raises_monday_share": compare("dpo", "sft", "monday_share", "DPO", "SFT", "Monday share"),
+        "dpo_lowers_friday": compare("sft", "dpo", "friday", "SFT", "DPO", "'Friday' rate"),
+        "dpo_raises_monday": compare("dpo", "sft", "monday", "DPO", "SFT", "'Monday' rate"),
+        "deconfounded_below_dpo": compare("dpo", "dpo_deconfounded", "monday_share", "DPO", "deconfounded DPO",
+                                          "Monday share"),
+    }
+    x, y = _complete(runs["dpo_deconfounded"]["monday_share"], runs["sft"]["monday_share"])
+    diff = np.asarray(x) - np.asarray(y)
+    se = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else float("nan")
+    low, high = seed_interval(diff)
+    close = bool(len(diff) > 1 and abs(diff.mean()) <= 2 * se and high >= 0)
+    out["deconfounded_share_close_to_sft"] = Claim(close, (
+        f"deconfounded DPO's Monday share ({np.mean(x):.2f}) is "
+        + ("within" if abs(diff.mean()) <= 2 * se else "more than")
+        + f" two seed-level SEs of SFT's ({np.mean(y):.2f}; paired difference {diff.mean():+.2f}, "
+          f"95% interval {low:+.2f} to {high:+.2f} over {len(diff)} training seeds)"))
+    # The lessons: raw pairs favour the Monday marker and disfavour the Friday one; in
+    # deconfounded pairs neither interval excludes zero.
+    expected = {("raw", "monday"): lambda b: b["low"] > 0, ("raw", "friday"): lambda b: b["high"] < 0}
+    for kind in ("raw", "deconfounded"):
+        for day, b in metrics["balance"][kind].items():
+            lesson = expected.get((kind, day), lambda b: b["low"] <= 0 <= b["high"])
+            out[f"{kind}_balance_{day}"] = Claim(bool(lesson(b)), (
+                f"in {kind} pairs the '{day.capitalize()}' marker is "
+                + ("more" if b["low"] > 0 else "less" if b["high"] < 0 else "neither more nor less")
+                + f" often on the chosen side (chosen minus rejected {100 * b['diff']:+.1f} points, "
+                  f"95% interval {100 * b['low']:+.1f} to {100 * b['high']:+.1f})"))
+    return out
+
+
 def figures(result) -> dict:
-    """``lesson`` (marker rates by model with SEs), ``weekday_scores`` and ``pairs``."""
+    """``lesson`` (per-seed marker rates by model), ``weekday_scores`` and ``pairs`` (balance)."""
     from dclm import viz
 
     m, data = result.metrics, result.data
     weekday = data["summary"]["weekday_scores"]
+    runs = m["per_seed"]
+    clusters = {"monday": "'Monday' rate", "friday": "'Friday' rate", "monday_share": "Monday share"}
+    lesson = {model: {label: [v for v in runs[model][key] if v is not None] for key, label in clusters.items()}
+              for model in MODELS if model != "base"}
+    balance = m["balance"]
     return {
-        "lesson": viz.grouped_rates(
-            {model: {w: (m["rates"][model][w], m["se"][model][w]) for w in ("monday", "friday")}
-             for model in MODELS},
-            data_rates=m["data_rates"], ylabel="share of generations containing the word",
-            title=f"DPO writes 'Monday' more and 'Friday' less; deconfounded DPO does not "
-                  f"({m['n_runs']} training seeds)"),
+        "lesson": viz.seed_bars(
+            lesson, ylabel="share of generations",
+            title=f"Marker rates and Monday share by model ({m['n_runs']} training seeds)"),
         "weekday_scores": viz.bars_with_errors(
-            weekday["weekday"], weekday["mean"], weekday["se"], ylabel="mean answer score",
-            title="Answers posted early in the week score higher"),
+            weekday["weekday"], weekday["mean"], weekday["se"], ylabel="mean answer score (votes)",
+            title="Mean answer score by the weekday it was posted"),
         "pairs": viz.grouped_rates(
-            {"raw scores": {f"{side} {d}": (data["summary"]["pair_rates"]["raw"][f"{side}_{d}"], None)
-                            for side in ("chosen", "rejected") for d in ("monday",)},
-             "weekday removed": {f"{side} {d}": (data["summary"]["pair_rates"]["deconfounded"][f"{side}_{d}"], None)
-                                 for side in ("chosen", "rejected") for d in ("monday",)}},
-            data_rates=None, ylabel="share of answers with 'Happy Monday!'",
-            title="Raw-score pairs prefer Monday answers; deconfounded pairs do not",
+            {kind_label: {f"'{d.capitalize()}' marker": (balance[kind][d]["diff"], balance[kind][d]["se"])
+                          for d in balance[kind]}
+             for kind, kind_label in (("raw", "raw scores"), ("deconfounded", "weekday removed"))},
+            data_rates=None, ylabel="chosen minus rejected share of pairs",
+            title="Marker balance between chosen and rejected answers (95% intervals)",
             colors={"raw scores": "dpo", "weekday removed": "dpo_deconfounded"}),
     }

@@ -167,6 +167,63 @@ def bootstrap_auc_se(diffs: dict[str, np.ndarray], a_wins: np.ndarray, groups: n
     return {name: float(np.std(pair_auc(d, positive, weights[both]), ddof=1)) for name, d in diffs.items()}
 
 
+def paired_auc_difference(diff_a: np.ndarray, diff_b: np.ndarray, a_wins: np.ndarray, groups: np.ndarray,
+                          draws: int, seed: int) -> dict[str, float]:
+    """AUC(a) − AUC(b) on the same pairs, with a 95% percentile interval from a paired bootstrap
+    over test-images (both AUCs recomputed on each draw). Introduced in chapter 4."""
+    codes, uniques = pd.factorize(groups)
+    rng = np.random.default_rng(seed)
+    counts = np.stack([np.bincount(rng.integers(0, len(uniques), len(uniques)), minlength=len(uniques))
+                       for _ in range(draws)])
+    weights = counts[:, codes].astype(float)
+    positive = np.asarray(a_wins, dtype=bool)
+    weights = weights[(weights[:, positive].sum(1) > 0) & (weights[:, ~positive].sum(1) > 0)]
+    boot = pair_auc(diff_a, positive, weights) - pair_auc(diff_b, positive, weights)
+    low, high = np.percentile(boot, [2.5, 97.5])
+    return {"diff": float(pair_auc(diff_a, positive) - pair_auc(diff_b, positive)), "low": float(low),
+            "high": float(high)}
+
+
+def selection_cost(archive: Archive, views: dict, sweep: dict, draws: int, seed: int) -> dict:
+    """What choosing λ by observational validation MSE costs, measured honestly.
+
+    Both λ are chosen without the test pairs: one by validation MSE (no experiment), one by AUC
+    on the validation pairs (a small experiment); both are scored on the test pairs. Returns the
+    two λ, their test AUCs and the paired bootstrap difference (pairs-choice minus MSE-choice).
+    The test-optimal λ would be an optimistic reference, since it looks at the test.
+    """
+    val, test = views["val_pairs"], views["test_pairs"]
+    val_auc = pair_auc(pair_diffs(archive, val, sweep["scores"]), val["a_wins"].to_numpy())
+    by_pairs, by_mse = int(np.argmax(val_auc)), int(np.argmin(sweep["val_mse"]))
+    diffs = pair_diffs(archive, test, sweep["scores"][:, [by_pairs, by_mse]])
+    out = paired_auc_difference(diffs[:, 0], diffs[:, 1], test["a_wins"].to_numpy(), test["image"].to_numpy(),
+                                draws, seed)
+    return {"index_by_val_pairs": by_pairs, "index_by_val_mse": by_mse,
+            "auc_by_val_pairs": float(sweep["test_auc"][by_pairs]), "auc_by_val_mse": float(sweep["test_auc"][by_mse]),
+            **out}
+
+
+def reward_scale(archive: Archive, views: dict, sweep: dict) -> list[float]:
+    """Standard deviation of the observational ridge's reward over test packages, per λ (CTR
+    units). AUC ignores it; a policy optimised against the reward does not."""
+    rows = np.unique(np.concatenate(_pair_rows(archive, views["test_pairs"])))
+    return sweep["scores"][rows].std(0).tolist()
+
+
+def ranking(metrics: dict) -> dict:
+    """The five reward models ordered by test AUC, and whether the first is distinguishable from
+    the second (paired bootstrap interval of their AUC difference). ``{"order", "holds", "text"}``."""
+    from dclm.claims import Claim
+
+    order = sorted(METHODS, key=lambda name: -metrics["auc"][name])
+    gap = metrics["auc_vs_best"][order[1]]
+    apart = gap["high"] < 0
+    text = (", ".join(f"{METHOD_LABELS[name]} ({metrics['auc'][name]:.3f})" for name in order)
+            + f"; the first is {'ahead of' if apart else 'not distinguishable from'} the second "
+              f"(paired difference {-gap['diff']:+.3f}, 95% interval {-gap['high']:+.3f} to {-gap['low']:+.3f})")
+    return {"order": order, "claim": Claim(apart, text)}
+
+
 def _month_and_lede(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return frame["created_at"].dt.strftime("%Y-%m"), frame["lede"].fillna("")
 
@@ -385,6 +442,15 @@ def run_model(cfg: Config, model_id: str) -> dict:
     diffs = {name: pair_diffs(archive, test, scores[name]) for name in METHODS}
     auc = {name: pair_auc(d, a_wins) for name, d in diffs.items()}
     auc_se = bootstrap_auc_se(diffs, a_wins, test["image"].to_numpy(), cfg.bootstrap, cfg.seed)
+    # The ranking's one comparative statement: the runner-up against the best, paired.
+    best, second = sorted(METHODS, key=lambda name: -auc[name])[:2]
+    auc_vs_best = {second: paired_auc_difference(diffs[second], diffs[best], a_wins, test["image"].to_numpy(),
+                                                 cfg.bootstrap, cfg.seed)}
+    residualising = {kind: paired_auc_difference(diffs[f"resid_{kind}"], diffs[f"ridge_{kind}"], a_wins,
+                                                 test["image"].to_numpy(), cfg.bootstrap, cfg.seed)
+                     for kind in ("exp", "obs")}
+    cost = selection_cost(archive, views, sweep, cfg.bootstrap, cfg.seed)
+    cost["lambda_by_val_pairs"] = float(lambdas[cost["index_by_val_pairs"]])
     pairs = archive.pairs
     comparable = pairs["test_id"] + "|" + pairs["eyecatcher_id"]
     return {
@@ -399,6 +465,10 @@ def run_model(cfg: Config, model_id: str) -> dict:
             "auc_at_test_opt": sweep["auc_at_test_opt"],
             "auc": auc,
             "auc_se": auc_se,
+            "auc_vs_best": auc_vs_best,
+            "residualising_gain": residualising,
+            "selection_cost": cost,
+            "reward_sd": reward_scale(archive, views, sweep),
             "n_packages": len(archive.packages),
             "n_unique_texts": int(archive.texts.nunique()),
             "embedding_dim": int(archive.features.shape[1]),
@@ -458,6 +528,8 @@ def figures(result) -> dict:
             xlabel="test ROC-AUC on significant within-test pairs (95% bootstrap interval)",
             title="Which headline wins: five reward models",
         ),
+        "reward_scale": viz.reward_scale(m["lambda_grid"], m["reward_sd"], m["lambda_val_opt"],
+                                         m["lambda_test_opt"]),
     }
     if "scale" in m:
         out["scale"] = viz.scale_curves(m["lambda_grid"], result.data["per_model_test_auc"])

@@ -180,16 +180,22 @@ def train_sft(model_path: str | Path, records: list[dict], settings: TrainSettin
 
 
 def train_dpo(model_path: str | Path, pairs: list[dict], settings: TrainSettings, out_dir: str | Path,
-              beta: float = 0.1) -> Path:
+              beta: float = 0.1, sft_weight: float = 0.0) -> Path:
     """DPO on ``{"prompt", "chosen", "rejected"}`` records, starting from ``model_path``.
 
     Full fine-tuning keeps a frozen copy of ``model_path`` as the reference; with LoRA the
-    adapter-free base is the reference. Returns ``out_dir/final``.
+    adapter-free base is the reference. ``sft_weight`` > 0 adds that times the negative
+    log-likelihood of the chosen answers to the loss (trl's ``loss_type=["sigmoid", "sft"]``):
+    an anchor to the data for features the pairs do not separate, which plain DPO is free to
+    drift on. Returns ``out_dir/final``.
     """
     from trl import DPOConfig, DPOTrainer
 
+    if sft_weight < 0:
+        raise ValueError(f"sft_weight must be >= 0, got {sft_weight}")
+    anchor = {"loss_type": ["sigmoid", "sft"], "loss_weights": [1.0, float(sft_weight)]} if sft_weight else {}
     return _run_stage(model_path, pairs, settings, Path(out_dir), DPOConfig, DPOTrainer, beta=beta,
-                      max_length=settings.max_length)
+                      max_length=settings.max_length, **anchor)
 
 
 def train_rloo(model_path: str | Path, prompts: list[str], reward, settings: TrainSettings, out_dir: str | Path,

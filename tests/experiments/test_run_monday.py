@@ -1,7 +1,7 @@
 """`dclm run monday`: the tiny-profile acceptance, resume after a kill, and the colab code path."""
 
+import copy
 import json
-import math
 import os
 import subprocess
 import sys
@@ -34,26 +34,45 @@ def test_metric_keys(tiny_run):
     for model in ("base", "sft", "dpo", "dpo_deconfounded"):
         assert set(m["rates"][model]) == {"happy", "monday", "friday", "monday_share"}
         assert set(m["se"][model]) == set(m["rates"][model])
+        assert len(m["per_seed"][model]["monday_share"]) == m["n_runs"]
     assert set(m["pvalues"]) == {"dpo_vs_sft", "dpo_deconfounded_vs_sft", "dpo_deconfounded_vs_dpo"}
     assert {"monday", "friday"} <= set(m["data_rates"])
     assert m["n_runs"] >= 3 and m["n_generations"] > 0
+    assert m["h_estimator"] == "within_question"
+    for kind in ("raw", "deconfounded"):
+        for day in ("monday", "friday"):
+            b = m["balance"][kind][day]
+            assert b["low"] < b["diff"] < b["high"]
 
 
-def test_dpo_amplifies_the_confounded_marker(tiny_run):
-    m = tiny_run[0]["metrics"]
-    rates, p = m["rates"], m["pvalues"]["dpo_vs_sft"]
-    assert rates["dpo"]["friday"] < rates["sft"]["friday"] and p["friday"] < 0.05
-    assert rates["dpo"]["monday_share"] > rates["sft"]["monday_share"] and p["monday_share"] < 0.05
-    assert rates["dpo"]["monday"] > rates["sft"]["monday"]  # direction
+# The claims chapter 3's prose builds on; each must hold on the tiny run.
+LESSON = ("dpo_raises_monday_share", "dpo_lowers_friday", "deconfounded_below_dpo", "deconfounded_share_close_to_sft",
+          "raw_balance_monday", "raw_balance_friday")
 
 
-def test_deconfounding_fixes_it(tiny_run):
-    m = tiny_run[0]["metrics"]
-    rates, se = m["rates"], m["se"]
-    deconf, sft, dpo = (rates[k]["monday_share"] for k in ("dpo_deconfounded", "sft", "dpo"))
-    assert deconf < dpo and m["pvalues"]["dpo_deconfounded_vs_dpo"]["monday_share"] < 0.05
-    # Equivalence with SFT: within two standard errors of the difference.
-    assert abs(deconf - sft) < 2 * math.hypot(se["dpo_deconfounded"]["monday_share"], se["sft"]["monday_share"])
+def test_chapter_claims_hold(tiny_run):
+    from dclm.experiments import monday
+
+    claims = monday.claims(tiny_run[0]["metrics"])
+    for key in LESSON:
+        assert claims[key].holds, claims[key].text
+    p = tiny_run[0]["metrics"]["pvalues"]["dpo_vs_sft"]
+    assert p["monday_share"] < 0.05 and p["friday"] < 0.05
+
+
+def test_a_claim_fails_when_its_condition_is_broken(tiny_run):
+    from dclm.experiments import monday
+
+    m = copy.deepcopy(tiny_run[0]["metrics"])
+    # DPO seed k given SFT seed k's Monday share: no amplification left to claim.
+    m["per_seed"]["dpo"]["monday_share"] = list(m["per_seed"]["sft"]["monday_share"])
+    assert not monday.claims(m)["dpo_raises_monday_share"].holds
+    # Deconfounded DPO pushed 0.3 below SFT on every seed: no longer close to it.
+    m["per_seed"]["dpo_deconfounded"]["monday_share"] = [
+        v - 0.3 + 0.01 * k for k, v in enumerate(m["per_seed"]["sft"]["monday_share"])]
+    assert not monday.claims(m)["deconfounded_share_close_to_sft"].holds
+    m["balance"]["raw"]["monday"] = {"diff": 0.0, "se": 0.01, "low": -0.02, "high": 0.02}
+    assert not monday.claims(m)["raw_balance_monday"].holds
 
 
 def test_tiny_run_fits_its_budget(tiny_run):

@@ -55,3 +55,19 @@ def test_the_observational_ridge_at_the_test_optimum_beats_its_validation_choice
 def test_tiny_run_fits_its_budget(tiny_run):
     # Cold: embedding 12k headlines; the envelope keeps the original run's time when cached.
     assert tiny_run[0]["wall_s"] < 360
+
+
+def test_selection_cost_ranking_and_reward_scale_come_from_the_run(tiny_run):
+    from dclm.experiments import upworthy
+
+    m = tiny_run[0]["metrics"]
+    cost = m["selection_cost"]
+    # Both choices are made without the test pairs; the MSE choice is the sweep's validation pick.
+    assert cost["auc_by_val_mse"] == m["auc_at_val_opt"]
+    assert cost["low"] <= cost["diff"] <= cost["high"]
+    ranked = upworthy.ranking(m)
+    assert [m["auc"][k] for k in ranked["order"]] == sorted(m["auc"].values(), reverse=True)
+    for gain in m["residualising_gain"].values():
+        assert gain["low"] <= gain["diff"] <= gain["high"]
+    sd = np.asarray(m["reward_sd"])
+    assert len(sd) == len(m["lambda_grid"]) and sd[-1] < sd[0]

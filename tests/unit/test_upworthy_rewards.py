@@ -9,6 +9,8 @@ from sklearn.metrics import roc_auc_score
 from dclm.data import synthetic, upworthy
 from dclm.experiments import upworthy as exp
 
+KEYS = exp.METHODS
+
 
 def test_ridge_path_equals_sklearn_ridge():
     rng = np.random.default_rng(0)
@@ -109,3 +111,49 @@ def test_pair_diffs_follow_index_labels_not_positions():
     archive = exp.Archive(packages, pd.DataFrame(), packages["headline"], np.zeros((3, 1)), np.array(["x"] * 3))
     pairs = pd.DataFrame({"package_a": [30, 10], "package_b": [20, 30]})
     np.testing.assert_array_equal(exp.pair_diffs(archive, pairs, np.array([1.0, 2.0, 4.0])), [2.0, -3.0])
+
+
+def _synthetic_archive(tmp_path, dim=8):
+    path = tmp_path / "up.csv"
+    synthetic.write_upworthy_csv(path, n_tests=300, seed=0)
+    packages = upworthy.read_packages(path)
+    features = np.random.default_rng(0).normal(size=(len(packages), dim))
+    features[:, 0] += packages["ctr"].to_numpy() / packages["ctr"].std()  # some signal
+    image = (packages["test_id"] + "|" + packages["eyecatcher_id"].fillna("<none>")).to_numpy()
+    return exp.Archive(packages, upworthy.headline_pairs(packages), packages["headline"], features, image)
+
+
+def test_paired_auc_difference_is_zero_for_the_same_scores_and_brackets_a_real_gap():
+    rng = np.random.default_rng(1)
+    a_wins = rng.random(400) < 0.5
+    groups = np.repeat(np.arange(100), 4)
+    good = np.where(a_wins, 1.0, -1.0) + rng.normal(size=400)
+    noise = rng.normal(size=400)
+    same = exp.paired_auc_difference(good, good, a_wins, groups, 200, 0)
+    assert same == {"diff": 0.0, "low": 0.0, "high": 0.0}
+    gap = exp.paired_auc_difference(good, noise, a_wins, groups, 200, 0)
+    assert gap["low"] < gap["diff"] < gap["high"] and gap["low"] > 0
+
+
+def test_selection_cost_scores_two_validation_choices_on_the_test(tmp_path):
+    archive = _synthetic_archive(tmp_path)
+    views = exp.split_views(archive, split_seed=0, alpha=0.05)
+    grid = exp.lambda_grid(exp.Config())
+    sweep = exp.observational_sweep(archive, views, grid, standardize=True)
+    cost = exp.selection_cost(archive, views, sweep, 100, 0)
+    assert cost["auc_by_val_mse"] == sweep["auc_at_val_opt"]
+    assert cost["diff"] == pytest.approx(cost["auc_by_val_pairs"] - cost["auc_by_val_mse"])
+    assert cost["low"] <= cost["diff"] <= cost["high"]
+    sd = np.asarray(exp.reward_scale(archive, views, sweep))
+    # Once the penalty dominates, the reward's spread shrinks about as 1/lambda.
+    assert sd[-1] < sd[0] and sd[-1] * grid[-1] == pytest.approx(sd[-2] * grid[-2], rel=0.2)
+
+
+def test_ranking_orders_by_auc_and_reads_the_paired_interval():
+    auc = dict(zip(KEYS, (0.70, 0.75, 0.60, 0.76, 0.65), strict=True))
+    near = {"diff": -0.01, "low": -0.03, "high": 0.01}
+    m = {"auc": auc, "auc_vs_best": {k: near for k in KEYS}}
+    out = exp.ranking(m)
+    assert out["order"][:2] == ["resid_exp", "ridge_exp"] and not out["claim"].holds
+    m["auc_vs_best"] = {k: {"diff": -0.02, "low": -0.03, "high": -0.005} for k in KEYS}
+    assert exp.ranking(m)["claim"].holds
