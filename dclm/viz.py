@@ -463,6 +463,7 @@ def dose_response(rows: Sequence[Mapping], reference: float | None, reference_la
             ax.annotate(reference_label, (reference, 0), textcoords="offset points", xytext=(4, -14), fontsize=8,
                         color="gray")
         ax.axhline(0, color="black", linewidth=0.8)
+        ax.margins(x=0.15, y=0.15)  # room for the labels beside the outermost points
         ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
         fig.tight_layout()
     plt.close(fig)
