@@ -23,7 +23,6 @@ import tempfile
 from pathlib import Path
 
 import jupytext
-import nbformat
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,0 +1,72 @@
+"""Every practice notebook runs both ways: reference solutions filled in (every check passes) and
+blanks as committed (every check fails with its message; nothing crashes)."""
+
+import importlib.util
+import os
+import time
+from pathlib import Path
+
+import nbclient
+import nbformat
+import pytest
+
+from dclm import practice
+
+ROOT = Path(__file__).resolve().parents[2]
+spec = importlib.util.spec_from_file_location("notebooks_script", ROOT / "scripts" / "notebooks.py")
+notebooks_script = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(notebooks_script)
+
+SOURCES = notebooks_script.practice_sources()
+# Chapter 0 is set-up; every chapter after it gets a practice notebook.
+CHAPTERS_WITH_PRACTICE = [p.stem for p in notebooks_script.chapters() if not p.stem.startswith("00-")]
+# Practice notebooks are cheap by design: small data, no training.
+SECONDS_PER_NOTEBOOK = 60
+
+
+def test_every_chapter_after_setup_has_a_practice_notebook_with_three_your_turn_cells():
+    assert [p.stem for p in SOURCES] == CHAPTERS_WITH_PRACTICE
+    for source in SOURCES:
+        notebook = notebooks_script.practice_notebook(source)
+        turns = [c for c in notebook.cells if notebooks_script.YOUR_TURN in c.metadata.get("tags", [])]
+        assert len(turns) >= 3, f"{source.name}: {len(turns)} your-turn cells"
+        for cell in turns:
+            assert "# your turn" in cell.source and notebooks_script.BEGIN not in cell.source
+            assert notebooks_script.BLANK not in cell.source
+
+
+def _check_outputs(notebook) -> list[str]:
+    """The text each check cell displayed (one verdict per check cell)."""
+    verdicts = []
+    for cell in notebook.cells:
+        if notebooks_script.CHECK not in cell.metadata.get("tags", []):
+            continue
+        text = "".join(o.get("data", {}).get("text/plain", "") + o.get("text", "") for o in cell.outputs)
+        verdicts.append(text.strip())
+    return verdicts
+
+
+def _execute(notebook, tmp_path: Path):
+    started = time.perf_counter()
+    nbclient.NotebookClient(notebook, timeout=SECONDS_PER_NOTEBOOK, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    return time.perf_counter() - started
+
+
+@pytest.mark.parametrize("solutions", [True, False], ids=["solutions", "blanks"])
+@pytest.mark.parametrize("source", SOURCES, ids=[p.stem for p in SOURCES])
+def test_practice_notebook_runs(source, solutions, tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    if solutions:
+        notebook = notebooks_script.practice_notebook(source, solutions=True)
+    else:  # the students' notebook exactly as committed
+        notebook = nbformat.read(ROOT / "notebooks" / "practice" / f"{source.stem}.ipynb", as_version=4)
+    seconds = _execute(notebook, tmp_path)  # raises CellExecutionError if any cell crashes
+    assert seconds < SECONDS_PER_NOTEBOOK
+    verdicts = _check_outputs(notebook)
+    assert len(verdicts) >= 3
+    for verdict in verdicts:
+        if solutions:
+            assert verdict.startswith(practice.PASS), verdict
+        else:
+            assert verdict.startswith(practice.FAIL) and "still None" in verdict, verdict
