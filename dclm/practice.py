@@ -471,7 +471,7 @@ def preference_probability(answer, reward_a: float, reward_b: float) -> Feedback
     return _compare("p_a_wins", answer, reference, [
         (1 - reference, "that is the probability that b wins; σ(r(a) − r(b)) is a's."),
         (reward_a - reward_b, "that is the reward difference itself; pass it through the sigmoid "
-                              "σ(x) = 1 / (1 + e^(−x))."),
+                              "σ(u) = 1 / (1 + e^(−u))."),
         (float(np.exp(reward_a - reward_b)), "that is the odds e^(r(a) − r(b)); the probability is "
                                              "odds / (1 + odds)."),
     ], f"P(a preferred) = {reference:.3f}.")

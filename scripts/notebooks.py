@@ -4,7 +4,7 @@ from practice/NN-slug.md.
 A practice source is a short MyST notebook of "your turn" cells, each holding its reference
 solution between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` and the student's starting
 lines as ``### BLANK <code>``, and each followed by a check cell (:mod:`dclm.practice`). The
-committed practice notebook has the blanks; tests/notebooks/test_practice.py runs it both ways.
+committed practice notebook has the blanks; tests/notebooks/test_practice_notebooks.py runs it both ways.
 
     python scripts/notebooks.py write   # what `make notebooks` runs
     python scripts/notebooks.py check   # exit 1 and list the drift
