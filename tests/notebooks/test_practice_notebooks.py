@@ -70,3 +70,26 @@ def test_practice_notebook_runs(source, solutions, tmp_path, monkeypatch):
             assert verdict.startswith(practice.PASS), verdict
         else:
             assert verdict.startswith(practice.FAIL) and "still None" in verdict, verdict
+
+
+def test_instructor_guide_maps_every_exercise_and_practice_question():
+    """The objectives tables stay in step with the chapters: a new exercise or practice
+    question must be mapped to an objective, and a mapped one must exist."""
+    import re
+
+    guide = (ROOT / "book" / "instructor.md").read_text()
+    labels = {label for chapter in notebooks_script.chapters()
+              for label in re.findall(r"^:label: (ex-[\w-]+)$", chapter.read_text(), flags=re.M)}
+    referenced = set(re.findall(r"<(ex-[\w-]+)>", guide))
+    own = set(re.findall(r"^:label: (ex-[\w-]+)$", guide, flags=re.M))
+    assert labels - referenced == set(), "exercises the instructor guide does not map"
+    assert referenced - labels - own == set(), "the instructor guide maps exercises that do not exist"
+    for source in SOURCES:
+        assert f"{{practice}}`{source.stem}`" in guide, source.stem
+    turns = {int(p.stem[:2]): sum(notebooks_script.YOUR_TURN in c.metadata.get("tags", [])
+                                  for c in notebooks_script.practice_notebook(p).cells) for p in SOURCES}
+    mapped = {n: set() for n in turns}
+    for number, questions in re.findall(r"practice (\d), questions? ([\d, and]+)", guide):
+        mapped[int(number)] |= {int(q) for q in re.findall(r"\d", questions)}
+    for number, count in turns.items():
+        assert mapped[number] == set(range(1, count + 1)), f"practice {number}: mapped {sorted(mapped[number])}"
