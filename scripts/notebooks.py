@@ -220,7 +220,7 @@ if __name__ == "__main__":
         write()
     elif action == "check":
         found = check()
-        print("\n".join(found) or "notebooks/ is in sync with book/")
+        print("\n".join(found) or "notebooks/ is in sync with book/ and practice/")
         if found:
             print("fix: make notebooks", file=sys.stderr)
         sys.exit(1 if found else 0)

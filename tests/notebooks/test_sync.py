@@ -105,3 +105,20 @@ def test_install_cells_restart_a_stale_runtime_right_after_pip():
         lines = install.source.splitlines()
         pip = next(i for i, line in enumerate(lines) if "%pip install" in line)
         assert lines[pip + 1:pip + 3] == ["    from dclm.env import restart_if_stale", "    restart_if_stale()"], stem
+
+
+def test_check_detects_a_hand_edited_or_stray_practice_notebook(tmp_path, monkeypatch):
+    import shutil
+
+    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
+    monkeypatch.setattr(notebooks_script, "NOTEBOOKS", tmp_path / "notebooks")
+    assert notebooks_script.check() == []
+    source = notebooks_script.practice_sources()[0]
+    edited = tmp_path / "notebooks" / "practice" / f"{source.stem}.ipynb"
+    stale = json.loads(edited.read_text())
+    stale["cells"][-1]["source"] = "the solution, typed into the generated notebook"
+    edited.write_text(json.dumps(stale))
+    (tmp_path / "notebooks" / "practice" / "00-setup.ipynb").write_text("{}")
+    problems = notebooks_script.check()
+    assert f"notebooks/practice/{source.stem}.ipynb differs from practice/{source.name}" in problems
+    assert "notebooks/practice/00-setup.ipynb has no practice/00-setup.md" in problems
