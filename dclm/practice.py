@@ -180,6 +180,11 @@ def _lstsq(y, *columns) -> np.ndarray:
     return coef
 
 
+def _first_stage(p, z, w) -> np.ndarray:
+    design = np.column_stack([np.ones(len(p)), z, w])
+    return design @ np.linalg.lstsq(design, np.asarray(p, dtype=float), rcond=None)[0]
+
+
 def two_stage_least_squares(answer, y, p, z, w) -> Feedback:
     """2SLS of y on p instrumented by z, with the control w in both stages."""
     from dclm.causal import iv
@@ -195,6 +200,8 @@ def two_stage_least_squares(answer, y, p, z, w) -> Feedback:
                                            "on z and w, then y on the fitted p̂ and w."),
         (_lstsq(y, p, w)[1], "you regressed clicks on popularity itself; the second stage uses the "
                              "first stage's fitted values p̂."),
+        (_lstsq(y, _first_stage(p, z, w))[1], "keep the control w in the second stage too: regress y on "
+                                              "p̂ and w."),
         (_slope(y, p), "your estimate is the naive slope of clicks on popularity: did you use "
                        "the first stage at all?"),
     ], f"2SLS with the control gives β̂ = {reference:.3f}, the same as dclm.causal.iv.fit_2sls.")

@@ -84,6 +84,8 @@ def test_chapter_2_checks(news):
     fails(practice.two_stage_least_squares(no_w, y2, p2, z2, w2), "first stage too")
     on_p = np.linalg.lstsq(np.column_stack([ones, p2, w2]), y2, rcond=None)[0][1]
     fails(practice.two_stage_least_squares(on_p, y2, p2, z2, w2), "popularity itself")
+    without_w_in_stage2 = np.polyfit(p_hat, y2, 1)[0]
+    fails(practice.two_stage_least_squares(without_w_in_stage2, y2, p2, z2, w2), "second stage too")
     g = slope(y - wald * p, s)
     passes(practice.text_effect(g, y, p, z, s))
     fails(practice.text_effect(slope(y, s), y, p, z, s), "total")
