@@ -45,18 +45,22 @@ class CanaryError(ValueError):
 class CanaryResult:
     """What the refitted rewards paid the canaries, in SDs of the reward over the evaluation texts.
 
-    ``uplift``: the mean over canary seeds of reward(marker + text) − reward(text);
-    ``low``/``high``: its 95% t interval across canary seeds (each seed a new draw of which
-    confounder-tied rows carry the marker, and a refit); ``p``: the one-sided permutation
+    A marker's embedding can move any reward a little (its "intrinsic" uplift); only what the
+    confounder-tied canaries receive beyond markers placed at random is evidence. So:
+    ``uplift``: the mean over canary seeds of reward(marker + text) − reward(text), minus the
+    same mean over the permutation null's refits; ``low``/``high``: its 95% Welch interval
+    (canary seeds and null refits are independent refits); ``p``: the one-sided permutation
     p-value of "the tied canaries are paid no more than canaries placed at random";
-    ``per_seed`` and ``null``: the uplifts behind them. Floats for a one-column reward;
-    arrays (one entry per column) for a reward with several columns.
+    ``tied_mean``/``null_mean`` and ``per_seed``/``null``: the raw uplifts behind them. Floats
+    for a one-column reward; arrays (one entry per column) for a reward with several columns.
     """
 
     uplift: float | np.ndarray
     low: float | np.ndarray
     high: float | np.ndarray
     p: float | np.ndarray
+    tied_mean: float | np.ndarray
+    null_mean: float | np.ndarray
     per_seed: np.ndarray
     null: np.ndarray
     marker: str
@@ -67,8 +71,8 @@ class CanaryResult:
 
     @property
     def flagged(self) -> bool | np.ndarray:
-        """The verdict: the canaries are paid significantly more than random markers (p < alpha)
-        and the seed interval lies above zero."""
+        """The verdict: the canaries are paid significantly more than random markers (p < alpha
+        and the interval of the excess lies above zero)."""
         verdict = (np.asarray(self.p) < self.alpha) & (np.asarray(self.low) > 0)
         return bool(verdict) if verdict.ndim == 0 else verdict
 
@@ -78,8 +82,9 @@ class CanaryResult:
         lows, highs, ps = np.atleast_1d(self.low), np.atleast_1d(self.high), np.atleast_1d(self.p)
         flags = np.atleast_1d(self.flagged)
         return "\n".join(
-            f"canary {self.marker!r} on {self.n_canaries} of {self.tied_rows} confounder-tied rows: uplift "
-            f"{u:+.3f} reward SDs (95% interval {lo:+.3f} to {hi:+.3f}), permutation p = {p:.3f}: "
+            f"canary {self.marker!r} on {self.n_canaries} of {self.tied_rows} confounder-tied rows: paid "
+            f"{u:+.3f} reward SDs more than random markers (95% interval {lo:+.3f} to {hi:+.3f}), "
+            f"permutation p = {p:.3f}: "
             f"{'confounded' if f else 'no evidence of confounding'}"
             for u, lo, hi, p, f in zip(rows, lows, highs, ps, flags, strict=True))
 
@@ -188,6 +193,20 @@ def _check_inputs(texts, outcome, confounder, fit_reward, seeds, permutations, c
     return texts, y
 
 
+def _welch_interval(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Welch t interval of mean(a) − mean(b) per column (rows are independent refits)."""
+    from scipy import stats
+
+    va, vb = a.var(0, ddof=1) / len(a), b.var(0, ddof=1) / len(b) if len(b) > 1 else np.zeros(a.shape[1])
+    se = np.sqrt(va + vb)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dof = np.where(se > 0, (va + vb) ** 2 / (va**2 / (len(a) - 1) + (vb**2 / (len(b) - 1) if len(b) > 1 else 0)),
+                       1.0)
+    half = stats.t.ppf(0.5 + level / 2, np.maximum(dof, 1.0)) * se
+    centre = a.mean(0) - b.mean(0)
+    return centre - half, centre + half
+
+
 def _scores(reward: Reward, texts: list[str], what: str) -> np.ndarray:
     scores = np.asarray(reward(texts), dtype=float)
     if scores.ndim == 1:
@@ -282,9 +301,8 @@ def canary_test(texts: Sequence[str], outcome, confounder, fit_reward: Callable[
     for kind, rows in progress(draws, desc="canary refits", disable=not show_progress):
         uplifts[kind].append(refit(rows))
     per_seed, null = np.array(uplifts["tied"]), np.array(uplifts["random"])
-    from dclm.claims import seed_interval
-
-    intervals = np.array([seed_interval(per_seed[:, j]) for j in range(per_seed.shape[1])])
+    excess = per_seed.mean(0) - null.mean(0)
+    low, high = _welch_interval(per_seed, null)
     p = permutation_p(per_seed, null, seed)
     scalar = per_seed.shape[1] == 1
 
@@ -295,7 +313,7 @@ def canary_test(texts: Sequence[str], outcome, confounder, fit_reward: Callable[
     chosen = tuple(levels) if levels is not None else tuple(
         sorted({str(v) for v in np.asarray(confounder, dtype=object)[tied]})) if _is_categorical(
         pd.Series(confounder)) else ()
-    return CanaryResult(uplift=shaped(per_seed.mean(0)), low=shaped(intervals[:, 0]), high=shaped(intervals[:, 1]),
-                        p=shaped(p), per_seed=per_seed[:, 0] if scalar else per_seed,
+    return CanaryResult(uplift=shaped(excess), low=shaped(low), high=shaped(high), p=shaped(p),
+                        tied_mean=shaped(per_seed.mean(0)), null_mean=shaped(null.mean(0)), per_seed=per_seed[:, 0] if scalar else per_seed,
                         null=null[:, 0] if scalar else null, marker=marker, n_canaries=n_canaries,
                         tied_rows=len(tied_candidates), alpha=alpha, levels=chosen)

@@ -481,3 +481,23 @@ def reward_scale(lambdas: Sequence[float], reward_sd: Sequence[float], lambda_va
         fig.tight_layout()
     plt.close(fig)
     return fig
+
+
+def band_lines(x: Sequence[float], series: Mapping[str, tuple[Sequence[float], Sequence[float], Sequence[float], str]],
+               xlabel: str, ylabel: str, title: str, logx: bool = False, zero: bool = False) -> Figure:
+    """One line per label with a shaded 95% band: ``series`` maps label -> (values, low, high,
+    colour name). ``zero`` draws the reference line y = 0. Introduced in chapter 6."""
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(6.4, 3.8))
+        for label, (values, low, high, name) in series.items():
+            ax.plot(x, values, marker="o", color=color(name), label=label)
+            ax.fill_between(x, low, high, color=color(name), alpha=0.2, linewidth=0)
+        if zero:
+            ax.axhline(0, color="black", linewidth=0.8)
+        if logx:
+            ax.set_xscale("log")
+        ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+    plt.close(fig)
+    return fig
