@@ -190,6 +190,10 @@ def _check_inputs(texts, outcome, confounder, fit_reward, seeds, permutations, c
         raise CanaryError(f"alpha={alpha!r}: expected a level strictly between 0 and 1")
     if not isinstance(marker, str) or not marker.strip():
         raise CanaryError(f"marker={marker!r}: expected a non-empty string")
+    smallest_p = 1 / math.comb(seeds + permutations, seeds)
+    if smallest_p >= alpha:
+        raise CanaryError(f"seeds={seeds} and permutations={permutations} cannot reach p < alpha={alpha} (the "
+                          f"smallest permutation p is {smallest_p:.3f}); raise permutations")
     return texts, y
 
 

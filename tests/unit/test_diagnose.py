@@ -115,6 +115,7 @@ def test_insert_marker():
     ({"fit_reward": "ridge"}, "fit_reward must be a function"),
     ({"seeds": 1}, "seeds=1"),
     ({"permutations": 0}, "permutations=0"),
+    ({"seeds": 2, "permutations": 3}, "cannot reach p < alpha"),
     ({"canary_share": 0}, "canary_share=0"),
     ({"alpha": 1.5}, "alpha=1.5"),
     ({"marker": " "}, "marker"),
@@ -125,8 +126,8 @@ def test_insert_marker():
 def test_bad_input_is_one_typed_line(kwargs, message):
     rng = np.random.default_rng(0)
     texts, y, c, _ = corpus(20, rng)
-    args = {"texts": texts, "outcome": y, "confounder": c, "fit_reward": ridge_pipeline(), "seeds": 2,
-            "permutations": 1} | kwargs
+    args = {"texts": texts, "outcome": y, "confounder": c, "fit_reward": ridge_pipeline(), "seeds": 3,
+            "permutations": 6} | kwargs
     with pytest.raises(CanaryError, match=message) as err:
         canary_test(args.pop("texts"), args.pop("outcome"), args.pop("confounder"), args.pop("fit_reward"), **args)
     assert "\n" not in str(err.value) and isinstance(err.value, ValueError)
@@ -135,4 +136,4 @@ def test_bad_input_is_one_typed_line(kwargs, message):
 def test_a_reward_with_the_wrong_shape_is_named():
     texts, y, c, _ = corpus(40, np.random.default_rng(0))
     with pytest.raises(CanaryError, match="shape"):
-        canary_test(texts, y, c, lambda t, o: (lambda batch: np.zeros(3)), seeds=2, permutations=1)
+        canary_test(texts, y, c, lambda t, o: (lambda batch: np.zeros(3)), seeds=3, permutations=6)
