@@ -54,7 +54,7 @@ def test_practice_notebooks_keep_code_and_exercises_but_not_prose_or_solutions()
     assert all(not c.outputs for c in nb.cells if c.cell_type == "code")
 
 
-GPU_CHAPTERS = ("03-monday-effect", "04-upworthy", "05-deconfoundlm")
+GPU_CHAPTERS = ("03-monday-effect", "04-upworthy", "05-deconfoundlm", "06-diagnose")
 
 
 def test_gpu_chapters_ask_colab_for_a_gpu_and_the_others_do_not():
