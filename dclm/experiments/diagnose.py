@@ -115,9 +115,9 @@ def validate(cfg: Config) -> None:
 
 
 def config_for(profile: Profile, seed: int) -> Config:
-    """The profile's embedding model, sentiment scorer and device."""
-    cfg = Config(seed=seed, embed_model_id=profile.embed_model_ids[0], sentiment_model=profile.sentiment_model,
-                 device=profile.device)
+    """The profile's Monday data source, embedding model, sentiment scorer and device."""
+    cfg = Config(seed=seed, monday_data=profile.qa_source, embed_model_id=profile.embed_model_ids[0],
+                 sentiment_model=profile.sentiment_model, device=profile.device)
     return apply_settings(cfg, profile, "diagnose")
 
 
@@ -529,11 +529,24 @@ def detection(canary: dict, replicated: dict) -> dict:
 
 
 def run(cfg: Config, work_dir: Path) -> dict:
+    import time
+
     work_dir = Path(work_dir)
     features = TextFeatures(cfg)
-    mon = monday_canaries(cfg, work_dir)
-    dec = deconfound_canaries(cfg, work_dir, features)
-    upw = upworthy_canaries(cfg, features)
+    # The ledger: seconds per part and texts sent to the embedder (cached ones cost nothing).
+    ledger: dict[str, dict] = {}
+
+    def timed(name: str, part, *args):
+        start, embedded = time.perf_counter(), features.embedded
+        out = part(*args)
+        ledger[name] = {"seconds": round(time.perf_counter() - start, 1),
+                        "texts_embedded": out.get("new_embeddings", features.embedded - embedded)}
+        return out
+
+    mon = timed("monday", monday_canaries, cfg, work_dir)
+    dec = timed("deconfound", deconfound_canaries, cfg, work_dir, features)
+    upw = timed("upworthy", upworthy_canaries, cfg, features)
+    lim = timed("limits", lambda: {"limits": limits(cfg)})["limits"]
     keys = ("uplift", "low", "high", "p", "flagged", "truth")
     canary = {"monday": {r: {k: v for k, v in row.items() if k in keys} for r, row in mon["rewards"].items()},
               "upworthy": {r: {k: v for k, v in row.items() if k in keys} for r, row in upw["rewards"].items()}}
@@ -547,7 +560,7 @@ def run(cfg: Config, work_dir: Path) -> dict:
         "canary": canary,
         "detection": detection(canary, dec["rewards"]),
         "lambda_rule": rules,
-        "limits": limits(cfg),
+        "limits": lim,
         "replicates": cfg.replicates,
         "alpha": cfg.alpha,
         "canary_seeds": cfg.canary_seeds,
@@ -562,6 +575,7 @@ def run(cfg: Config, work_dir: Path) -> dict:
         # Texts beyond the archive's headlines: the Monday answers, the chapter-5 headlines and
         # every marked copy (an upper bound on what was embedded anew; the rest is cached).
         "new_embeddings": mon["new_embeddings"] + features.embedded,
+        "ledger": ledger,
     }
     data = {"monday": mon["rewards"], "deconfound": dec["rewards"], "upworthy": upw["rewards"]}
     return {"metrics": deconfound._json_safe(metrics), "data": deconfound._json_safe(data)}
