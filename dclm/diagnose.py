@@ -49,7 +49,7 @@ class CanaryResult:
     confounder-tied canaries receive beyond markers placed at random is evidence. So:
     ``uplift``: the mean over canary seeds of reward(marker + text) − reward(text), minus the
     same mean over the permutation null's refits; ``low``/``high``: its 95% Welch interval
-    (canary seeds and null refits are independent refits); ``p``: the one-sided permutation
+    (canary seeds mark disjoint rows, and null refits random ones: independent refits); ``p``: the one-sided permutation
     p-value of "the tied canaries are paid no more than canaries placed at random";
     ``tied_mean``/``null_mean`` and ``per_seed``/``null``: the raw uplifts behind them. Floats
     for a one-column reward; arrays (one entry per column) for a reward with several columns.
@@ -234,15 +234,15 @@ def canary_uplift(reward: Reward, eval_texts: list[str], marker: str = DEFAULT_M
 
 def canary_test(texts: Sequence[str], outcome, confounder, fit_reward: Callable[[list[str], np.ndarray], Reward], *,
                 levels: Sequence | None = None, top_share: float = 0.25, marker: str = DEFAULT_MARKER,
-                canary_share: float = 0.5, seeds: int = 5, permutations: int = 15,
+                canary_share: float = 1.0, seeds: int = 5, permutations: int = 15,
                 eval_texts: Sequence[str] | None = None, n_eval: int = 300,
                 pool: int | Sequence[int] | None = None, seed: int = 0, alpha: float = 0.05,
                 show_progress: bool = False) -> CanaryResult:
     """Does the pipeline ``fit_reward`` pay an inert marker tied to the suspected ``confounder``?
 
-    For each of ``seeds`` canary seeds, ``canary_share`` of the candidate rows tied to the
-    confounder (:func:`tied_rows`: ``levels``, or the levels or ``top_share`` that go with a
-    higher outcome) get ``marker`` prepended; the pipeline is refitted on those texts and the
+    The candidate rows tied to the confounder (:func:`tied_rows`: ``levels``, or the levels or
+    ``top_share`` that go with a higher outcome), ``canary_share`` of them, are split into
+    ``seeds`` disjoint groups; for each canary seed one group gets ``marker`` prepended; the pipeline is refitted on those texts and the
     unchanged ``outcome``; its :func:`canary_uplift` is measured on ``eval_texts`` (default:
     ``n_eval`` of the texts at random). The permutation null repeats this ``permutations``
     times with as many markers placed on candidate rows at random. ``pool`` limits the
@@ -251,7 +251,8 @@ def canary_test(texts: Sequence[str], outcome, confounder, fit_reward: Callable[
     the rows by default), never on the canaries' own outcomes. Everything random flows from
     ``seed``.
 
-    Returns a :class:`CanaryResult` (uplift, 95% seed interval, permutation p, verdict).
+    Returns a :class:`CanaryResult`: the uplift beyond random markers, its 95% interval across
+    canary seeds and null refits, the permutation p and the verdict (``flagged``).
     Raises :class:`CanaryError` (a ``ValueError``) with one line naming any bad argument.
     """
     texts, y = _check_inputs(texts, outcome, confounder, fit_reward, seeds, permutations, canary_share, alpha,
@@ -276,7 +277,9 @@ def canary_test(texts: Sequence[str], outcome, confounder, fit_reward: Callable[
         raise CanaryError("pool covers every row; leave some rows out of it to choose the tied levels on")
     tied = tied_rows(confounder, y, levels, top_share, chooser if levels is None else None)
     tied_candidates = candidates[tied[candidates]]
-    n_canaries = int(round(canary_share * len(tied_candidates)))
+    # Each canary seed marks its own rows: disjoint groups of the tied candidates. Seeds that
+    # shared rows would share those rows' outcomes, and the spread across seeds would miss it.
+    n_canaries = int(canary_share * len(tied_candidates)) // seeds
     if n_canaries < 1 or len(tied_candidates) == len(candidates):
         raise CanaryError(f"the confounder ties {len(tied_candidates)} of {len(candidates)} candidate rows; "
                           "a canary needs some tied rows and some untied ones (change levels, top_share or pool)")
@@ -299,7 +302,8 @@ def canary_test(texts: Sequence[str], outcome, confounder, fit_reward: Callable[
 
     from dclm.env import progress
 
-    draws = [("tied", rng.choice(tied_candidates, size=n_canaries, replace=False)) for _ in range(seeds)]
+    groups = rng.permutation(tied_candidates)[:n_canaries * seeds].reshape(seeds, n_canaries)
+    draws = [("tied", group) for group in groups]
     draws += [("random", rng.choice(candidates, size=n_canaries, replace=False)) for _ in range(permutations)]
     uplifts = {"tied": [], "random": []}
     for kind, rows in progress(draws, desc="canary refits", disable=not show_progress):
@@ -318,6 +322,7 @@ def canary_test(texts: Sequence[str], outcome, confounder, fit_reward: Callable[
         sorted({str(v) for v in np.asarray(confounder, dtype=object)[tied]})) if _is_categorical(
         pd.Series(confounder)) else ()
     return CanaryResult(uplift=shaped(excess), low=shaped(low), high=shaped(high), p=shaped(p),
-                        tied_mean=shaped(per_seed.mean(0)), null_mean=shaped(null.mean(0)), per_seed=per_seed[:, 0] if scalar else per_seed,
+                        tied_mean=shaped(per_seed.mean(0)), null_mean=shaped(null.mean(0)),
+                        per_seed=per_seed[:, 0] if scalar else per_seed,
                         null=null[:, 0] if scalar else null, marker=marker, n_canaries=n_canaries,
                         tied_rows=len(tied_candidates), alpha=alpha, levels=chosen)

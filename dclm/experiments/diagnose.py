@@ -63,10 +63,10 @@ class Config:
     marker: str = DEFAULT_MARKER
     canary_seeds: int = 4
     permutations: int = 8
-    canary_share: float = 0.5
+    canary_share: float = 1.0
     top_share: float = 0.25
     # Candidate rows for canaries and evaluation texts: their marked copies are the new embeddings.
-    pool_size: int = 600
+    pool_size: int = 800
     n_eval: int = 200
     alpha: float = 0.05
     embed_model_id: str = MINILM_ID

@@ -48,6 +48,7 @@ def test_metric_keys(tiny_run):
     for bias in exclusion["bias"].values():
         assert len(bias) == len(exclusion["delta"]) >= 3
     assert {"additivity", "weak"} <= set(m["limits"])
+    assert set(m["ledger"]) == {"monday", "deconfound", "upworthy", "limits"}
 
 
 def test_acceptance(tiny_run):
