@@ -702,7 +702,7 @@ def figures(result) -> dict:
             color_name=["validation", "iv", "feature"],
             xlabel=f"test AUC lost against the test-optimal lambda (95% interval over {len(rules['split_seeds'])} "
                    "split seeds)", title="Choosing lambda from observational data: three rules",
-            truth_label="no loss (0)"),
+            width=8.4, row_height=0.5, truth_label="no loss (0)"),
         "canary_by_lambda": viz.band_lines(
             by_lambda["lambda"], {"canary uplift of the observational ridge": (
                 by_lambda["uplift"], by_lambda["low"], by_lambda["high"], "naive")},
