@@ -14,7 +14,9 @@ METHODS = ("naive", "feature", "iv", "invariant", "oracle")
 # The claims chapter 6's prose builds on; each must hold on the tiny run.
 CHAPTER_CLAIMS = ("naive_entangled_flagged", "monday_raw_flagged", "monday_deconfounded_clear",
                   "oracle_clear_orthogonal", "oracle_clear_entangled", "oracle_clear_proxy",
-                  "exclusion_bias_grows", "weak_instrument_spreads")
+                  "upworthy_observational_flagged", "upworthy_experimental_clear",
+                  "exclusion_bias_grows", "weak_instrument_spreads", "additivity_beta_unbiased",
+                  "additivity_still_pays")
 
 
 @pytest.fixture(scope="module")
