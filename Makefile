@@ -82,7 +82,8 @@ pdf: $(STAMP)
 screenshot: $(STAMP)
 	$(BIN)/python scripts/sitecheck.py --readme-shot docs/chapter-1.png
 
-# Regenerate notebooks/ from book/ (the chapters' Colab install cells follow _config.yml).
+# Regenerate notebooks/ from book/, and notebooks/practice/ (blanks) from practice/ (the Colab
+# install cells follow _config.yml).
 notebooks: $(STAMP)
 	$(BIN)/python scripts/notebooks.py write
 

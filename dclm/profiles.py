@@ -114,10 +114,12 @@ PROFILES: dict[str, Profile] = {
         simulation_n=100_000,
         sweep_n=20_000,
         monte_carlo_reps=1_000,
-        # A third of the re-run's SFT split and a sixth of its evaluation split: one epoch of
-        # SFT, two DPO runs and four evaluations fit about 30 T4 minutes (estimated).
-        qa_sft_questions=1_500,
-        qa_eval_questions=500,
+        # Two training seeds (the fewest a paired test across seeds can use), each with a fifth
+        # of the re-run's SFT split and a tenth of its evaluation split: per seed one epoch of
+        # SFT, three DPO runs and five evaluations; about 30 T4 minutes in all (estimated, not
+        # measured: no GPU has been lent to this project's checks yet).
+        qa_sft_questions=1_000,
+        qa_eval_questions=300,
         qa_source="academia",
         policy_model_id="HuggingFaceTB/SmolLM2-360M-Instruct",
         policy_lora_rank=16,
@@ -125,14 +127,14 @@ PROFILES: dict[str, Profile] = {
         policy_batch_size=8,
         policy_sft_lr=2e-4,
         policy_dpo_lr=5e-5,
-        training_seeds=1,
+        training_seeds=2,
         embed_model_ids=("EleutherAI/pythia-70m", "EleutherAI/pythia-160m", "EleutherAI/pythia-410m",
                          "EleutherAI/pythia-1b"),
         rl_policy_model_id="openai-community/gpt2",
         sentiment_model="distilbert/distilbert-base-uncased-finetuned-sst-2-english",
         rl_seeds=2,
         experiment_settings={
-            "monday": {"sft_epochs": 1.0, "dpo_steps": 300, "save_steps": 100, "samples_per_prompt": 1,
+            "monday": {"sft_epochs": 1.0, "dpo_steps": 150, "save_steps": 50, "samples_per_prompt": 1,
                        "max_new_tokens": 32, "gradient_checkpointing": True},
             "deconfound": {"sft_epochs": 2.0, "sft_lr": 2e-4, "rl_steps": 100, "rl_lr": 2e-5, "save_steps": 50,
                            "max_completion_length": 20, "eval_samples": 200},

@@ -443,6 +443,35 @@ def seed_bars(groups: Mapping[str, Mapping[str, Sequence[float]]], ylabel: str, 
     return fig
 
 
+def dose_response(rows: Sequence[Mapping], reference: float | None, reference_label: str, xlabel: str,
+                  ylabel: str, title: str) -> Figure:
+    """Each row's per-seed values (dots) at its ``balance`` (with its interval as a horizontal
+    bar), their mean with a 95% interval, and a dashed vertical line at ``reference``."""
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(7.2, 3.9))
+        for row in rows:
+            if row["low"] is None:  # fewer than two seeds with a Monday share: no interval
+                continue
+            x = row["balance"]
+            ax.plot([x] * len(row["amplification"]), row["amplification"], "o", color="black", markersize=3,
+                    alpha=0.6)
+            ax.errorbar([x], [row["mean"]], yerr=[[row["mean"] - row["low"]], [row["high"] - row["mean"]]],
+                        xerr=[[x - row["balance_low"]], [row["balance_high"] - x]], fmt="s",
+                        color=color("dpo"), capsize=3, markersize=6)
+            ax.annotate(f"κ = {row['strength']:g} ({row['pairs']})", (x, row["high"]), textcoords="offset points",
+                        xytext=(4, 6), fontsize=8)
+        if reference is not None:
+            ax.axvline(reference, color="gray", linestyle="--", linewidth=1)
+            ax.annotate(reference_label, (reference, 0), textcoords="offset points", xytext=(4, -14), fontsize=8,
+                        color="gray")
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.margins(x=0.15, y=0.15)  # room for the labels beside the outermost points
+        ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+        fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
 def advantage_map(x: Sequence[float], y: Sequence[float], difference: np.ndarray, significant: np.ndarray,
                   xlabel: str, ylabel: str, title: str, colorbar_label: str) -> Figure:
     """A heatmap of ``difference[i_y, i_x]`` (diverging, 0 white); a dot where ``significant``."""

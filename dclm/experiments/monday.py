@@ -92,6 +92,10 @@ class Config:
     # from comparisons between answers to the same question, which is how pairs are built)
     # or "pooled" (weekday means over all answers).
     h_estimator: str = "within_question"
+    # Dose-response: extra DPO pair sets built from score − (1 − κ)·ĥ(weekday), each strength κ
+    # strictly between 0 (the deconfounded pairs) and 1 (the raw pairs); one more DPO run per
+    # strength and training seed.
+    dose_strengths: tuple[float, ...] = (0.5,)
     save_steps: int = 25
     samples_per_prompt: int = 10
     max_new_tokens: int = 3
@@ -115,6 +119,12 @@ def validate(cfg: Config) -> None:
     check_choice("data", cfg.data, ("generated", "beer", "academia"),
                  or_path="a Posts.xml, Posts.xml.gz or a site's .7z dump")
     check_choice("marker_days", cfg.marker_days, WEEKDAYS)
+    from dclm.config import ConfigError
+
+    for strength in cfg.dose_strengths:
+        if not 0 < strength < 1:
+            raise ConfigError(f"dose_strengths={','.join(map(str, cfg.dose_strengths))}: each strength must be "
+                              "strictly between 0 (the deconfounded pairs) and 1 (the raw pairs)")
 
 
 def config_for(profile: Profile, seed: int) -> Config:
@@ -177,6 +187,12 @@ def prepare(cfg: Config, work_dir: Path) -> dict:
     raw_pairs = se.preference_pairs(preference, seed=cfg.seed)
     deconf_pairs = se.preference_pairs(preference, seed=cfg.seed, score="adjusted",
                                        min_margin=cfg.deconfounded_margin)
+    dose_pairs = {}
+    for strength in cfg.dose_strengths:
+        # Keep the share `strength` of ĥ(weekday) in the scores: adjusted + κ·ĥ.
+        preference["dosed"] = preference["adjusted"] + strength * (preference["score"] - preference["adjusted"])
+        dose_pairs[dose_key(strength)] = se.preference_pairs(preference, seed=cfg.seed, score="dosed",
+                                                             min_margin=cfg.deconfounded_margin)
     sft = marked[in_split["sft"]]
     day = marked.set_index("answer_id")["marker"]
 
@@ -187,10 +203,12 @@ def prepare(cfg: Config, work_dir: Path) -> dict:
     by_day = marked.groupby("weekday", observed=False)["score"]
     balance = {"raw": pair_balance(raw_pairs, day, cfg.marker_days),
                "deconfounded": pair_balance(deconf_pairs, day, cfg.marker_days)}
+    dose_balance = {key: pair_balance(pairs, day, cfg.marker_days) for key, pairs in dose_pairs.items()}
     return {
         "sft": [{"prompt": prompts[q], "completion": lead + t} for q, t in zip(sft["question_id"], sft["text"], strict=True)],
         "dpo": records(raw_pairs),
         "dpo_deconfounded": records(deconf_pairs),
+        "dose": {key: records(pairs) for key, pairs in dose_pairs.items()},
         "eval_prompts": [prompts[q] for q in split["evaluation"]],
         "corpus": [f"{prompts[q]} {t}" for q, t in zip(marked["question_id"], marked["text"], strict=True)],
         "summary": {
@@ -200,6 +218,7 @@ def prepare(cfg: Config, work_dir: Path) -> dict:
             "data_rates": {d.lower(): float((sft["marker"] == d).mean()) for d in cfg.marker_days},
             "pair_rates": {"raw": pair_marker_rates(raw_pairs), "deconfounded": pair_marker_rates(deconf_pairs)},
             "balance": balance,
+            "dose_balance": dose_balance,
             "weekday_scores": {"weekday": [str(w) for w in by_day.mean().index],
                                "mean": [float(v) for v in by_day.mean()],
                                "se": [float(v) for v in (by_day.std() / np.sqrt(by_day.size())).fillna(0.0)],
@@ -209,6 +228,11 @@ def prepare(cfg: Config, work_dir: Path) -> dict:
 
 
 H_ESTIMATORS = ("within_question", "pooled")
+
+
+def dose_key(strength: float) -> str:
+    """The metrics key of a dose strength: ``0.5`` -> ``"0.5"``."""
+    return f"{strength:g}"
 
 
 def adjust_scores(answers: pd.DataFrame, estimator: str = "within_question") -> np.ndarray:
@@ -368,6 +392,12 @@ def train_one_seed(cfg_dict: dict, k: int, work_dir: str, base_path: str) -> dic
         lap(f"train_{name}")
         results[name] = _evaluate(tuned, prompts, cfg, seed)
         lap(f"eval_{name}")
+    results["dose"] = {}
+    for key, pairs in data["dose"].items():
+        tuned = train_dpo(sft, _draw_pairs(pairs, cfg, seed), _settings(cfg, seed, "dpo"), root / f"dpo_dose_{key}",
+                          beta=cfg.dpo_beta, sft_weight=cfg.dpo_sft_weight)
+        results["dose"][key] = _evaluate(tuned, prompts, cfg, seed)["rates"]
+        lap(f"train_and_eval_dose_{key}")
     results["timings_s"] = timings
     write_json_atomic(done, results)
     return results
@@ -420,10 +450,45 @@ def summarize(per_seed: list[dict], summary: dict, cfg: Config) -> dict:
     n_generations = summary["n_eval_questions"] * cfg.samples_per_prompt * cfg.generation_seeds
     metrics = {"rates": rates, "se": ses, "pvalues": pvalues, "data_rates": summary["data_rates"],
                "per_seed": runs, "balance": summary["balance"], "h_estimator": cfg.h_estimator,
+               "dose": dose_response(per_seed, runs, summary),
                "n_runs": len(per_seed), "n_generations": n_generations,
                "n_pairs": summary["n_pairs"], "n_sft_answers": summary["n_sft"]}
     examples = {model: per_seed[0][model]["examples"] for model in MODELS}
     return {"metrics": metrics, "data": {"runs": runs, "summary": summary, "examples": examples}}
+
+
+# The re-run's pairs with exactly one Monday answer: the Monday answer chosen 958 times and
+# rejected 887, of 11,886 pairs (notes/paper.md §2.2, reported by the job-market paper).
+RERUN_MONDAY_BALANCE = (958 - 887) / 11_886
+
+
+def dose_response(per_seed: list[dict], runs: dict, summary: dict) -> dict:
+    """DPO's amplification against the weekday imbalance left in its pairs.
+
+    One row per pair set, ordered by strength: the deconfounded pairs (strength 0), each dose
+    strength, the raw pairs (1). ``balance`` is the pairs' chosen-minus-rejected Monday share
+    (with its interval); ``amplification`` is DPO's minus SFT's Monday share per training seed
+    (paired: both start from SFT seed k), with its mean and 95% t interval across seeds.
+    """
+    from dclm.claims import seed_interval
+
+    sft = runs["sft"]["monday_share"]
+    sets = [(0.0, "deconfounded", runs["dpo_deconfounded"]["monday_share"], summary["balance"]["deconfounded"])]
+    for key, balance in summary["dose_balance"].items():
+        shares = [seed["dose"][key]["monday_share"] for seed in per_seed]
+        sets.append((float(key), "dose", shares, balance))
+    sets.append((1.0, "raw", runs["dpo"]["monday_share"], summary["balance"]["raw"]))
+    rows = []
+    for strength, pairs, shares, balance in sorted(sets, key=lambda row: row[0]):
+        x, y = _complete(shares, sft)
+        gain = [a - b for a, b in zip(x, y, strict=True)]
+        # None where too few seeds have a Monday share (JSON has no NaN).
+        low, high = (None, None) if len(gain) < 2 else seed_interval(gain)
+        rows.append({"strength": strength, "pairs": pairs, "balance": balance["monday"]["diff"],
+                     "balance_low": balance["monday"]["low"], "balance_high": balance["monday"]["high"],
+                     "amplification": gain, "mean": float(np.mean(gain)) if gain else None,
+                     "low": low, "high": high})
+    return {"rows": rows, "rerun_balance": RERUN_MONDAY_BALANCE}
 
 
 def _complete(a, b) -> tuple[list[float], list[float]]:
@@ -464,6 +529,27 @@ def claims(metrics: dict) -> dict:
         + ("within" if abs(diff.mean()) <= 2 * se else "more than")
         + f" two seed-level SEs of SFT's ({np.mean(y):.2f}; paired difference {diff.mean():+.2f}, "
           f"95% interval {low:+.2f} to {high:+.2f} over {len(diff)} training seeds)"))
+    rows = metrics["dose"]["rows"]
+    weakest, strongest = rows[1], rows[-1]  # the smallest dose above the deconfounded pairs; the raw pairs
+    x, y = _complete(strongest["amplification"], weakest["amplification"])
+    low, high = seed_interval(np.asarray(x) - np.asarray(y))
+    grows = bool(len(x) > 1 and low > 0)
+    out["dose_amplification_grows"] = Claim(grows, (
+        "DPO raises the Monday share " + ("more" if grows else "not distinguishably more")
+        + f" on the raw pairs (κ = {strongest['strength']:g}: {np.mean(x):+.2f} over SFT) than on the pairs with "
+          f"κ = {weakest['strength']:g} ({np.mean(y):+.2f}; paired difference 95% interval {low:+.2f} to "
+          f"{high:+.2f} over {len(x)} training seeds)"))
+    nearest = min(rows, key=lambda row: abs(row["balance"] - metrics["dose"]["rerun_balance"]))
+    if nearest["low"] is None:
+        verdict = "has too few seeds with a Monday share for an interval"
+    else:
+        verdict = ("raises" if nearest["low"] > 0 else "lowers" if nearest["high"] < 0 else
+                   "does not distinguishably change")
+        verdict += (f" the Monday share (DPO minus SFT {nearest['mean']:+.2f}, 95% interval "
+                    f"{nearest['low']:+.2f} to {nearest['high']:+.2f} across training seeds)")
+    out["dose_at_rerun_balance"] = Claim(nearest["low"] is not None and nearest["low"] <= 0 <= nearest["high"], (
+        f"the pair set closest to the re-run's balance ({100 * metrics['dose']['rerun_balance']:+.1f} points) is "
+        f"the one with κ = {nearest['strength']:g} ({100 * nearest['balance']:+.1f} points); DPO on it {verdict}"))
     # The lessons: raw pairs favour the Monday marker and disfavour the Friday one; in
     # deconfounded pairs neither interval excludes zero.
     expected = {("raw", "monday"): lambda b: b["low"] > 0, ("raw", "friday"): lambda b: b["high"] < 0}
@@ -503,4 +589,9 @@ def figures(result) -> dict:
             data_rates=None, ylabel="chosen minus rejected share of pairs",
             title="Marker balance between chosen and rejected answers (95% intervals)",
             colors={"raw scores": "dpo", "weekday removed": "dpo_deconfounded"}),
+        "dose": viz.dose_response(
+            m["dose"]["rows"], reference=m["dose"]["rerun_balance"], reference_label="re-run's pairs (reported)",
+            xlabel="Monday balance of the DPO pairs (chosen minus rejected share)",
+            ylabel="DPO minus SFT Monday share",
+            title=f"DPO's change in Monday share by the imbalance left in its pairs ({m['n_runs']} training seeds)"),
     }

@@ -166,27 +166,27 @@ def pair_auc(diffs: np.ndarray, a_wins: np.ndarray, weights: np.ndarray | None =
 def bootstrap_auc_se(diffs: dict[str, np.ndarray], a_wins: np.ndarray, groups: np.ndarray, draws: int,
                      seed: int) -> dict[str, float]:
     """SE of each method's pair AUC, resampling whole test-images (pairs share packages)."""
+    weights, positive = _test_image_bootstrap(groups, a_wins, draws, seed)
+    return {name: float(np.std(pair_auc(d, positive, weights), ddof=1)) for name, d in diffs.items()}
+
+
+def _test_image_bootstrap(groups: np.ndarray, a_wins: np.ndarray, draws: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-draw pair weights from resampling whole test-images, keeping only draws with both
+    outcomes present (an AUC needs winners and losers); and the winners as booleans."""
     codes, uniques = pd.factorize(groups)
     rng = np.random.default_rng(seed)
     counts = np.stack([np.bincount(rng.integers(0, len(uniques), len(uniques)), minlength=len(uniques))
                        for _ in range(draws)])
     weights = counts[:, codes].astype(float)
     positive = np.asarray(a_wins, dtype=bool)
-    both = (weights[:, positive].sum(1) > 0) & (weights[:, ~positive].sum(1) > 0)
-    return {name: float(np.std(pair_auc(d, positive, weights[both]), ddof=1)) for name, d in diffs.items()}
+    return weights[(weights[:, positive].sum(1) > 0) & (weights[:, ~positive].sum(1) > 0)], positive
 
 
 def paired_auc_difference(diff_a: np.ndarray, diff_b: np.ndarray, a_wins: np.ndarray, groups: np.ndarray,
                           draws: int, seed: int) -> dict[str, float]:
     """AUC(a) − AUC(b) on the same pairs, with a 95% percentile interval from a paired bootstrap
     over test-images (both AUCs recomputed on each draw). Introduced in chapter 4."""
-    codes, uniques = pd.factorize(groups)
-    rng = np.random.default_rng(seed)
-    counts = np.stack([np.bincount(rng.integers(0, len(uniques), len(uniques)), minlength=len(uniques))
-                       for _ in range(draws)])
-    weights = counts[:, codes].astype(float)
-    positive = np.asarray(a_wins, dtype=bool)
-    weights = weights[(weights[:, positive].sum(1) > 0) & (weights[:, ~positive].sum(1) > 0)]
+    weights, positive = _test_image_bootstrap(groups, a_wins, draws, seed)
     boot = pair_auc(diff_a, positive, weights) - pair_auc(diff_b, positive, weights)
     low, high = np.percentile(boot, [2.5, 97.5])
     return {"diff": float(pair_auc(diff_a, positive) - pair_auc(diff_b, positive)), "low": float(low),

@@ -119,6 +119,21 @@ def _last_checkpoint(out_dir: Path) -> str | None:
     return str(checkpoints[-1]) if checkpoints else None
 
 
+def _restore_weights(model, checkpoint: str) -> None:
+    """Load a full fine-tuning checkpoint's weights into ``model`` by their current names.
+
+    The Trainer restores weights with a non-strict ``load_state_dict`` on the names as saved,
+    and transformers saves some under legacy names (GPT-NeoX's LM head as ``embed_out.weight``,
+    ``lm_head.weight`` in the model): that tensor silently kept its pre-training value, so a
+    resumed run diverged from an uninterrupted one. ``from_pretrained`` maps the names; the
+    model itself is still loaded from the stage's start, so trl builds the DPO reference from it.
+    """
+    from dclm.train.hf import load_causal_lm
+
+    saved = load_causal_lm(checkpoint, dtype="float32").state_dict()
+    model.load_state_dict(saved, strict=True)
+
+
 def _finish(trainer, tokenizer, out_dir: Path, save_dtype: str) -> Path:
     import shutil
 
@@ -164,7 +179,10 @@ def _run_stage(model_path: str | Path, records: list[dict], settings: TrainSetti
                               **(trainer_extra or {}))
         # With progress bars off, transformers prints every log dict to stdout instead.
         trainer.remove_callback(PrinterCallback)
-        trainer.train(resume_from_checkpoint=_last_checkpoint(out_dir))
+        checkpoint = _last_checkpoint(out_dir)
+        if checkpoint and not settings.lora_rank:
+            _restore_weights(trainer.model, checkpoint)
+        trainer.train(resume_from_checkpoint=checkpoint)
         return _finish(trainer, tokenizer, out_dir, settings.save_dtype)
 
 

@@ -43,11 +43,16 @@ def test_metric_keys(tiny_run):
         for day in ("monday", "friday"):
             b = m["balance"][kind][day]
             assert b["low"] < b["diff"] < b["high"]
+    rows = m["dose"]["rows"]
+    assert [r["strength"] for r in rows] == [0.0, *tiny_run[0]["config"]["dose_strengths"], 1.0]
+    assert all(len(r["amplification"]) == m["n_runs"] for r in rows)
+    # More of the weekday's effect left in the scores, more Monday imbalance in the pairs.
+    assert [r["balance"] for r in rows] == sorted(r["balance"] for r in rows)
 
 
 # The claims chapter 3's prose builds on; each must hold on the tiny run.
 LESSON = ("dpo_raises_monday_share", "dpo_lowers_friday", "deconfounded_below_dpo", "deconfounded_share_close_to_sft",
-          "raw_balance_monday", "raw_balance_friday")
+          "raw_balance_monday", "raw_balance_friday", "dose_amplification_grows", "dose_at_rerun_balance")
 
 
 def test_chapter_claims_hold(tiny_run):
@@ -200,7 +205,8 @@ def test_colab_profile_resolves_hub_ids_and_runs_with_a_saved_model_in_their_pla
 
     _, cfg = resolve_config("monday", profile="colab")
     assert cfg.model_id == "HuggingFaceTB/SmolLM2-360M-Instruct" and cfg.lora_rank == 16
-    assert cfg.data == "academia" and (cfg.sft_questions, cfg.eval_questions) == (1_500, 500)
+    assert cfg.data == "academia" and (cfg.sft_questions, cfg.eval_questions) == (1_000, 300)
+    assert cfg.training_seeds >= 2  # a paired test across training seeds needs two
     assert cfg.device == "cuda"
     stand_in = build_tiny_causal_lm(["Q: x\nA: Happy Monday! y"] * 50, tmp_path / "smollm2-stand-in", seed=0,
                                     vocab_size=300)

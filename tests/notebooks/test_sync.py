@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import nbformat
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 spec = importlib.util.spec_from_file_location("notebooks_script", ROOT / "scripts" / "notebooks.py")
@@ -44,28 +45,43 @@ def test_check_detects_drift(tmp_path, monkeypatch):
     assert any("differs from" in p for p in notebooks_script.check())
 
 
-def test_practice_notebooks_keep_code_and_exercises_but_not_prose_or_solutions():
-    nb = nbformat.read(ROOT / "notebooks" / "practice" / "04-upworthy.ipynb", as_version=4)
-    text = "\n".join(c.source for c in nb.cells)
-    assert 'result = run("upworthy", profile=PROFILE, seed=0)' in text  # the chapter's code
-    assert "**Exercise.**" in text and "validation *pairs*" in text  # an exercise statement
-    assert 'raw = run("upworthy"' not in text and "exercise_cfg = Config" not in text  # solutions' code
-    assert "Upworthy wrote several headlines" not in text  # prose
-    assert all(not c.outputs for c in nb.cells if c.cell_type == "code")
+def test_practice_notebooks_have_blanks_not_solutions_and_an_install_cell():
+    sources = notebooks_script.practice_sources()
+    assert sources, "no practice/NN-slug.md"
+    for source in sources:
+        nb = nbformat.read(ROOT / "notebooks" / "practice" / f"{source.stem}.ipynb", as_version=4)
+        nbformat.validate(nb)
+        text = "\n".join(c.source for c in nb.cells)
+        assert "### BEGIN SOLUTION" not in text and "### BLANK" not in text, source.name
+        assert "= None  # your turn" in text
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert all(not c.outputs and c.execution_count is None for c in code)
+        assert "colab-install" in code[0].metadata.get("tags", [])
+        assert "accelerator" not in nb.metadata, f"practice/{source.name} is CPU-only and must not ask for a GPU"
+    solved = notebooks_script.practice_notebook(sources[0], solutions=True)
+    assert "### BEGIN SOLUTION" not in "\n".join(c.source for c in solved.cells)
+    assert "= None  # your turn" not in "\n".join(c.source for c in solved.cells)
+
+
+def test_a_practice_source_without_a_check_after_its_your_turn_cell_is_an_error(tmp_path, monkeypatch):
+    broken = tmp_path / "01-broken.md"
+    broken.write_text(notebooks_script.practice_sources()[0].read_text().replace(":tags: [check]", ""))
+    monkeypatch.setattr(notebooks_script, "ROOT", tmp_path)
+    with pytest.raises(SystemExit, match="must be followed by a code cell tagged check"):
+        notebooks_script.practice_notebook(broken)
 
 
 GPU_CHAPTERS = ("03-monday-effect", "04-upworthy", "05-deconfoundlm", "06-diagnose")
 
 
 def test_gpu_chapters_ask_colab_for_a_gpu_and_the_others_do_not():
-    for folder in (ROOT / "notebooks", ROOT / "notebooks" / "practice"):
-        for stem in (p.stem for p in notebooks_script.chapters()):
-            metadata = nbformat.read(folder / f"{stem}.ipynb", as_version=4).metadata
-            if stem in GPU_CHAPTERS:
-                assert metadata.get("accelerator") == "GPU", f"{folder.name}/{stem}"
-                assert metadata["colab"]["gpuType"] == "T4"
-            else:
-                assert "accelerator" not in metadata, f"{folder.name}/{stem} asks for a GPU it does not use"
+    for stem in (p.stem for p in notebooks_script.chapters()):
+        metadata = nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", as_version=4).metadata
+        if stem in GPU_CHAPTERS:
+            assert metadata.get("accelerator") == "GPU", stem
+            assert metadata["colab"]["gpuType"] == "T4"
+        else:
+            assert "accelerator" not in metadata, f"{stem} asks for a GPU it does not use"
 
 
 def test_only_the_main_run_of_a_gpu_chapter_follows_the_page_profile():
@@ -89,3 +105,20 @@ def test_install_cells_restart_a_stale_runtime_right_after_pip():
         lines = install.source.splitlines()
         pip = next(i for i, line in enumerate(lines) if "%pip install" in line)
         assert lines[pip + 1:pip + 3] == ["    from dclm.env import restart_if_stale", "    restart_if_stale()"], stem
+
+
+def test_check_detects_a_hand_edited_or_stray_practice_notebook(tmp_path, monkeypatch):
+    import shutil
+
+    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
+    monkeypatch.setattr(notebooks_script, "NOTEBOOKS", tmp_path / "notebooks")
+    assert notebooks_script.check() == []
+    source = notebooks_script.practice_sources()[0]
+    edited = tmp_path / "notebooks" / "practice" / f"{source.stem}.ipynb"
+    stale = json.loads(edited.read_text())
+    stale["cells"][-1]["source"] = "the solution, typed into the generated notebook"
+    edited.write_text(json.dumps(stale))
+    (tmp_path / "notebooks" / "practice" / "00-setup.ipynb").write_text("{}")
+    problems = notebooks_script.check()
+    assert f"notebooks/practice/{source.stem}.ipynb differs from practice/{source.name}" in problems
+    assert "notebooks/practice/00-setup.ipynb has no practice/00-setup.md" in problems

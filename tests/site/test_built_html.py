@@ -54,6 +54,23 @@ def test_colab_badge_opens_this_chapters_notebook(pages, docname):
 
 
 @pytest.mark.parametrize("docname", CHAPTERS)
+def test_a_chapter_with_a_practice_notebook_links_it_in_colab(pages, docname):
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
+    stem = docname.split("/")[-1]
+    links = [a["href"] for a in pages[docname].select("p.practice-badge a")]
+    if not (ROOT / "notebooks" / "practice" / f"{stem}.ipynb").exists():
+        assert links == []
+    else:
+        assert links == [colab_badge.colab_url(config["url"], config["branch"], stem, "notebooks/practice")]
+
+
+def test_instructor_guide_links_every_practice_notebook(pages):
+    hrefs = {a["href"] for a in pages["book/instructor"].find_all("a", href=True)}
+    for notebook in sorted((ROOT / "notebooks" / "practice").glob("*.ipynb")):
+        assert any(h.endswith(f"/notebooks/practice/{notebook.name}") for h in hrefs), notebook.name
+
+
+@pytest.mark.parametrize("docname", CHAPTERS)
 def test_pages_show_no_stderr_and_no_errors(pages, docname):
     page = pages[docname]
     assert not page.select(".output.stderr"), "a cell wrote to stderr"

@@ -61,3 +61,60 @@ def test_paired_p_uses_the_pairing():
     assert paired_p(dpo, sft) < 0.001 < stats.ttest_ind(dpo, sft, equal_var=False).pvalue
     assert paired_p([0.5, None, 0.7], [0.4, 0.3, 0.5]) == pytest.approx(stats.ttest_rel([0.5, 0.7], [0.4, 0.5]).pvalue)
     assert paired_p([0.5, None], [0.4, 0.3]) is None
+
+
+def _per_seed(dose_gain, raw_gain, deconf_gain, sft=(0.5, 0.55, 0.6, 0.52)):
+    per_seed = [{"dose": {"0.5": {"monday_share": s + g}}} for s, g in zip(sft, dose_gain, strict=True)]
+    runs = {"sft": {"monday_share": list(sft)},
+            "dpo": {"monday_share": [s + g for s, g in zip(sft, raw_gain, strict=True)]},
+            "dpo_deconfounded": {"monday_share": [s + g for s, g in zip(sft, deconf_gain, strict=True)]}}
+    return per_seed, runs
+
+
+def _balance(diff):
+    return {"monday": {"diff": diff, "se": 0.003, "low": diff - 0.006, "high": diff + 0.006}}
+
+
+SUMMARY = {"balance": {"raw": _balance(0.08), "deconfounded": _balance(0.003)}, "dose_balance": {"0.5": _balance(0.04)}}
+
+
+def test_dose_response_orders_pair_sets_by_strength_and_pairs_each_seed_with_its_sft():
+    from dclm.experiments.monday import dose_response
+
+    per_seed, runs = _per_seed(dose_gain=[0.1, 0.12, 0.08, 0.1], raw_gain=[0.3, 0.35, 0.28, 0.3],
+                               deconf_gain=[0.01, -0.02, 0.0, 0.01])
+    dose = dose_response(per_seed, runs, SUMMARY)
+    rows = dose["rows"]
+    assert [r["strength"] for r in rows] == [0.0, 0.5, 1.0]
+    assert [r["pairs"] for r in rows] == ["deconfounded", "dose", "raw"]
+    assert np.allclose(rows[1]["amplification"], [0.1, 0.12, 0.08, 0.1])
+    assert rows[2]["low"] < rows[2]["mean"] < rows[2]["high"] and rows[2]["low"] > 0
+    assert abs(dose["rerun_balance"] - 71 / 11_886) < 1e-12
+
+
+def test_dose_claims_follow_the_numbers():
+    from dclm.experiments.monday import claims, dose_response
+
+    def dose_claims(dose_gain, raw_gain, deconf_gain):
+        per_seed, runs = _per_seed(dose_gain, raw_gain, deconf_gain)
+        metrics = {"per_seed": {**runs, "dpo_deconfounded": runs["dpo_deconfounded"]},
+                   "dose": dose_response(per_seed, runs, SUMMARY), "balance": {"raw": {}, "deconfounded": {}}}
+        for model in ("dpo", "sft", "dpo_deconfounded"):
+            metrics["per_seed"][model] = {"monday_share": runs[model]["monday_share"],
+                                          "friday": [0.1] * 4, "monday": [0.1] * 4}
+        return claims(metrics)
+
+    grows = dose_claims([0.1, 0.12, 0.08, 0.1], [0.3, 0.35, 0.28, 0.3], [0.01, -0.02, 0.0, 0.01])
+    assert grows["dose_amplification_grows"].holds and grows["dose_at_rerun_balance"].holds
+    flat = dose_claims([0.3, 0.36, 0.27, 0.3], [0.3, 0.35, 0.28, 0.3], [0.1, 0.12, 0.09, 0.11])
+    assert not flat["dose_amplification_grows"].holds
+    assert not flat["dose_at_rerun_balance"].holds  # the set nearest the re-run's balance amplifies
+    assert "raises the Monday share" in flat["dose_at_rerun_balance"].text
+
+
+def test_dose_strengths_outside_zero_one_are_refused():
+    from dclm.config import ConfigError
+    from dclm.experiments.monday import Config, validate
+
+    with pytest.raises(ConfigError, match=r"dose_strengths=1\.5: each strength must be strictly between 0"):
+        validate(Config(dose_strengths=(1.5,)))

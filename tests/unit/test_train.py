@@ -89,6 +89,29 @@ def test_resume_skips_a_checkpoint_that_a_kill_cut_short(tmp_path):
     assert _last_checkpoint(tmp_path) == str(tmp_path / "checkpoint-8")
 
 
+@pytest.mark.parametrize("sft_weight", [0.0, 3.0])
+def test_a_stage_resumed_from_a_checkpoint_ends_bit_identical_to_an_uninterrupted_one(tiny, tmp_path, sft_weight):
+    # GPT-NeoX saves its LM head as embed_out.weight; the Trainer's own restore missed it.
+    import shutil
+
+    from safetensors.torch import load_file
+
+    settings = TrainSettings(learning_rate=1e-3, batch_size=4, max_length=32, seed=0, max_steps=8, save_steps=4)
+    pairs = [{"prompt": "Q: How?\nA:", "chosen": f" Happy Monday! Yes {i}.", "rejected": f" Happy Friday! No {i % 3}."}
+             for i in range(32)]
+    whole = train_dpo(tiny, pairs, settings, tmp_path / "whole", sft_weight=sft_weight)
+    shutil.copytree(tmp_path / "whole" / "checkpoint-4", tmp_path / "resumed" / "checkpoint-4")
+    resumed = train_dpo(tiny, pairs, settings, tmp_path / "resumed", sft_weight=sft_weight)
+    a, b = load_file(whole / "model.safetensors"), load_file(resumed / "model.safetensors")
+    assert a.keys() == b.keys() and all(bool((a[k] == b[k]).all()) for k in a)
+
+
+def test_dpo_rejects_a_negative_anchor_weight(tiny, tmp_path):
+    settings = TrainSettings(learning_rate=1e-3, batch_size=4, max_length=32, seed=0, max_steps=1)
+    with pytest.raises(ValueError, match="sft_weight must be >= 0, got -1"):
+        train_dpo(tiny, [], settings, tmp_path / "dpo", sft_weight=-1)
+
+
 CHATML = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
           "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
 
