@@ -54,6 +54,16 @@ HEADLINES: tuple[Headline, ...] = (
              lambda m: m["results"]["orthogonal"]["iv"]["sentiment"], "0.842", None),
     Headline("deconfound", "generation sentiment, naive reward, orthogonal",
              lambda m: m["results"]["orthogonal"]["naive"]["sentiment"], "0.727", None),
+    Headline("diagnose", "canary uplift beyond random markers, naive reward, entangled",
+             lambda m: m["canary"]["deconfound_entangled"]["naive"]["uplift"], None, None, "reward SDs"),
+    Headline("diagnose", "canary uplift beyond random markers, raw Monday scores",
+             lambda m: m["canary"]["monday"]["raw"]["uplift"], None, None, "reward SDs"),
+    Headline("diagnose", "canary uplift beyond random markers, weekday-adjusted Monday scores",
+             lambda m: m["canary"]["monday"]["deconfounded"]["uplift"], None, None, "reward SDs"),
+    Headline("diagnose", "Upworthy test AUC lost by choosing lambda with validation MSE",
+             lambda m: m["lambda_rule"]["validation_mse"]["auc_cost"], None, None),
+    Headline("diagnose", "Upworthy test AUC lost by choosing lambda on the latest quarter",
+             lambda m: m["lambda_rule"]["time_split"]["auc_cost"], None, None),
 )
 
 

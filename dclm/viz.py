@@ -222,8 +222,10 @@ def weak_instrument_bias(weak: Mapping[str, Sequence[float]]) -> Figure:
 
 def dot_whisker(labels: Sequence[str], values: Sequence[float], intervals: Sequence[Sequence[float]],
                 truth: float | None, color_name: str | Sequence[str], xlabel: str, title: str,
-                width: float = 6.4, row_height: float = 0.6, label_size: float | None = None) -> Figure:
-    """Point estimates with intervals ``[low, high]``, one row per label, truth dashed."""
+                width: float = 6.4, row_height: float = 0.6, label_size: float | None = None,
+                truth_label: str | None = None) -> Figure:
+    """Point estimates with intervals ``[low, high]``, one row per label, truth dashed (labelled
+    ``truth_label`` when the dashed line is a reference rather than a truth)."""
     names = [color_name] * len(labels) if isinstance(color_name, str) else list(color_name)
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(width, row_height * len(labels) + 1.6))
@@ -232,7 +234,7 @@ def dot_whisker(labels: Sequence[str], values: Sequence[float], intervals: Seque
             ax.plot([low, high], [row, row], color=color(name), linewidth=2)
             ax.plot(value, row, "o", color=color(name))
         if truth is not None:
-            ax.axvline(truth, color=color("truth"), linestyle="--", label=f"truth ({truth:g})")
+            ax.axvline(truth, color=color("truth"), linestyle="--", label=truth_label or f"truth ({truth:g})")
             ax.legend(loc="best")
         ax.set_yticks(rows, labels, fontsize=label_size)
         ax.set(xlabel=xlabel, title=title)
@@ -507,6 +509,26 @@ def reward_scale(lambdas: Sequence[float], reward_sd: Sequence[float], lambda_va
                ylabel="reward SD (CTR units, log scale)",
                title="Reward spread of the observational ridge against its penalty")
         ax.legend(fontsize=8, loc="lower left")
+        fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def band_lines(x: Sequence[float], series: Mapping[str, tuple[Sequence[float], Sequence[float], Sequence[float], str]],
+               xlabel: str, ylabel: str, title: str, logx: bool = False, zero: bool = False) -> Figure:
+    """One line per label with a shaded 95% band: ``series`` maps label -> (values, low, high,
+    colour name). ``zero`` draws the reference line y = 0. Introduced in chapter 6."""
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(6.4, 3.8))
+        for label, (values, low, high, name) in series.items():
+            ax.plot(x, values, marker="o", color=color(name), label=label)
+            ax.fill_between(x, low, high, color=color(name), alpha=0.2, linewidth=0)
+        if zero:
+            ax.axhline(0, color="black", linewidth=0.8)
+        if logx:
+            ax.set_xscale("log")
+        ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+        ax.legend(fontsize=8)
         fig.tight_layout()
     plt.close(fig)
     return fig

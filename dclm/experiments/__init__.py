@@ -44,6 +44,7 @@ EXPERIMENTS: dict[str, str] = {
     "monday": "Chapter 3: SFT then DPO amplifies a confounded weekday marker; the deconfounded fix",
     "deconfound": "Chapter 5: DeconfoundLM end to end: deconfounded reward models, RLOO, generation metrics",
     "upworthy": "Chapter 4: observational vs experimental headline rewards and the ridge penalty sweep",
+    "diagnose": "Chapter 6: is my reward confounded? canary tests, lambda without an experiment, the limits",
 }
 
 

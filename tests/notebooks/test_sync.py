@@ -71,7 +71,7 @@ def test_a_practice_source_without_a_check_after_its_your_turn_cell_is_an_error(
         notebooks_script.practice_notebook(broken)
 
 
-GPU_CHAPTERS = ("03-monday-effect", "04-upworthy", "05-deconfoundlm")
+GPU_CHAPTERS = ("03-monday-effect", "04-upworthy", "05-deconfoundlm", "06-diagnose")
 
 
 def test_gpu_chapters_ask_colab_for_a_gpu_and_the_others_do_not():

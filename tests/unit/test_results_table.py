@@ -11,6 +11,9 @@ METRICS = {
     "upworthy": {"lambda_val_opt": 562.3, "lambda_test_opt": 31622.8, "auc": {"logistic_exp": 0.748}},
     "deconfound": {"results": {s: {"iv": {"sentiment": 0.5 + i}, "naive": {"sentiment": -0.6 + i}}
                                for i, s in enumerate(("entangled", "orthogonal"))}},
+    "diagnose": {"canary": {"deconfound_entangled": {"naive": {"uplift": 0.41}},
+                            "monday": {"raw": {"uplift": 0.5}, "deconfounded": {"uplift": 0.02}}},
+                 "lambda_rule": {"validation_mse": {"auc_cost": 0.054}, "time_split": {"auc_cost": 0.006}}},
 }
 
 
@@ -24,6 +27,7 @@ def test_rows_read_their_metrics():
     assert table.loc["'Monday' in DPO generations (%)", "re-run"] == "14.84"
     assert len(table) == len(HEADLINES)
     assert ours["adjusted estimate (truth 0)"] == "0.950"  # the truth is read from the run
+    assert ours["canary uplift beyond random markers, raw Monday scores (reward SDs)"] == "0.500"
     assert "2SLS estimate of beta, entangled setting (truth 1)" in table.index
 
 
