@@ -226,6 +226,40 @@ def test_primer_formulas_and_their_checks():
         practice.kl_optimal_policy([0.5, 0.6], [0.0, 1.0], 1.0)
 
 
+def test_chapter_6_checks(listings):
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.linear_model import Ridge
+
+    texts = listings["text"].tolist()
+    price, bookings = listings["confounder"].to_numpy(), listings["outcome"].to_numpy()
+    tied = price <= np.quantile(price, 0.25)
+    canary = [f"[c7] {t}" if hit else t for t, hit in zip(texts, tied, strict=True)]
+    passes(practice.canary_texts(canary, texts, tied))
+    fails(practice.canary_texts([f"[c7] {t}" for t in texts], texts, tied), "every text")
+    fails(practice.canary_texts([f"[c7] {t}" if not hit else t for t, hit in zip(texts, tied, strict=True)],
+                                texts, tied), "*not* tied")
+    fails(practice.canary_texts([f"{t} [c7]" if hit else t for t, hit in zip(texts, tied, strict=True)],
+                                texts, tied), "in front")
+    words = CountVectorizer().fit(canary)
+    model = Ridge(alpha=1.0).fit(words.transform(canary), bookings)
+
+    def reward(batch):
+        return model.predict(words.transform(batch))
+
+    plain, marked = reward(texts[:100]), reward([f"[c7] {t}" for t in texts[:100]])
+    passes(practice.marker_uplift((marked - plain).mean() / plain.std(), reward, texts[:100]))
+    fails(practice.marker_uplift((marked - plain).mean(), reward, texts[:100]), "standard deviation")
+    fails(practice.marker_uplift(-(marked - plain).mean() / plain.std(), reward, texts[:100]), "wrong sign")
+    slope = np.polyfit(price, bookings, 1)[0]
+    passes(practice.price_adjusted_outcome(bookings - slope * price + 3.0, bookings, price))
+    fails(practice.price_adjusted_outcome(bookings, bookings, price), "raw outcome")
+    fails(practice.price_adjusted_outcome(bookings + slope * price, bookings, price), "added")
+    for blank in BLANKS:
+        fails(practice.canary_texts(blank, texts, tied), "`canary`")
+        fails(practice.marker_uplift(blank, reward, texts[:100]), "`uplift`")
+        fails(practice.price_adjusted_outcome(blank, bookings, price), "`adjusted`")
+
+
 def test_feedback_reads_as_a_verdict():
     ok, no = practice.Feedback(True, "fine."), practice.Feedback(False, "not fine.")
     assert bool(ok) and not bool(no)
