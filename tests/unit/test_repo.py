@@ -38,3 +38,15 @@ def test_data_appendix_includes_every_card():
     page = (ROOT / "book" / "data.md").read_text()
     for card in {d.card for d in REGISTRY.values()}:
         assert f"{{include}} ../dclm/data/cards/{card}" in page, f"add {card} to book/data.md"
+
+
+def test_bibliography_parses_and_every_citation_has_an_entry():
+    # A broken .bib stops the book build only after the whole experiment stage; catch it here.
+    import re
+
+    from pybtex.database import parse_file
+
+    entries = parse_file(str(ROOT / "book" / "references.bib")).entries
+    cited = {key.strip() for page in (ROOT / "book").glob("*.md")
+             for keys in re.findall(r"\{cite(?::[pt])?\}`([^`]+)`", page.read_text()) for key in keys.split(",")}
+    assert cited - set(entries) == set(), "cited keys without a bibliography entry"
