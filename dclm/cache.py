@@ -18,11 +18,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 import os
 import tempfile
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import dclm
 
@@ -134,17 +136,45 @@ def file_mode() -> int:
     return 0o666 & ~umask
 
 
-def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write JSON to ``path`` through a temporary file in the same folder, then rename."""
+def json_safe(value: Any) -> Any:
+    """``value`` with every NaN or infinite float as None (JSON null), tuples as lists.
+
+    A seed with no fluent generation or an interval from one seed is NaN; strict JSON has no
+    NaN, so the one writer (:func:`write_json_atomic`) and every Result go through this.
+    """
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_atomic(path: Path, write: Callable[[IO], Any], binary: bool = False) -> None:
+    """Write a file through a temporary file in the same folder, then rename it into place.
+
+    ``write(handle)`` writes the content. A killed or failing writer leaves no half-written
+    file, and concurrent writers into one folder never collide (each has its own temporary name).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(obj, handle, indent=2, sort_keys=False, allow_nan=False)
-            handle.write("\n")
+        with os.fdopen(fd, "wb" if binary else "w") as handle:
+            write(handle)
         os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_json_atomic(path: Path, obj: Any) -> None:
+    """Write ``json_safe(obj)`` to ``path`` atomically (:func:`write_atomic`)."""
+
+    def write(handle: IO) -> None:
+        json.dump(json_safe(obj), handle, indent=2, sort_keys=False, allow_nan=False)
+        handle.write("\n")
+
+    write_atomic(path, write)

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+
+from dclm.stats import seed_interval, welch_interval
 
 
 @dataclass(frozen=True)
@@ -43,15 +44,6 @@ def off_target(draws: Sequence[float], truth: float, what: str, z: float = 3.0) 
     return Claim(not claim.holds, claim.text)
 
 
-def seed_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float]:
-    """A t interval for the mean of independent per-seed values (training or RL seeds)."""
-    values = np.asarray(values, dtype=float)
-    if len(values) < 2:
-        return (float("nan"), float("nan"))
-    half = stats.t.ppf(0.5 + level / 2, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values))
-    return (float(values.mean() - half), float(values.mean() + half))
-
-
 def greater(a: Sequence[float] | float, b: Sequence[float] | float, a_label: str, b_label: str,
             quantity: str, paired: bool = True, unit: str = "seeds") -> Claim:
     """Whether ``a`` exceeds ``b``: for per-seed values, the interval of the (paired) difference
@@ -68,12 +60,8 @@ def greater(a: Sequence[float] | float, b: Sequence[float] | float, a_label: str
         low, high = seed_interval(diff)
     else:
         # Welch: a t interval with Satterthwaite's degrees of freedom (few seeds per arm).
-        va, vb = a_values.var(ddof=1) / len(a_values), b_values.var(ddof=1) / len(b_values)
-        se = math.sqrt(va + vb)
-        dof = (va + vb) ** 2 / (va**2 / (len(a_values) - 1) + vb**2 / (len(b_values) - 1)) if se > 0 else 1.0
-        centre = a_values.mean() - b_values.mean()
-        half = stats.t.ppf(0.975, dof) * se
-        low, high = centre - half, centre + half
+        lows, highs = welch_interval(a_values[:, None], b_values[:, None])
+        low, high = float(lows[0]), float(highs[0])
     holds = low > 0
     relation = "higher than" if holds else ("lower than" if high < 0 else "not distinguishable from")
     return Claim(holds, f"{a_label}'s {quantity} ({a_values.mean():.2f}) is {relation} {b_label}'s "

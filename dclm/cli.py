@@ -151,19 +151,6 @@ def _remove_empty(folders: list[Path]) -> None:
             folder.rmdir()
 
 
-def _save_figure(figure, path: Path) -> None:
-    # A temporary name of its own, so concurrent runs into one folder never collide.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            figure.savefig(handle, format="png", bbox_inches="tight")
-        os.chmod(tmp, cache.file_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _cmd_run(args: argparse.Namespace) -> int:
     if args.list:
         return _cmd_list()
@@ -185,7 +172,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             result = run_experiment(args.experiment, profile=profile.name, seed=args.seed, overrides=overrides,
                                     use_cache=not args.no_cache, work_dir=out / "work")
             for name, figure in result.figures().items():
-                _save_figure(figure, out / f"{name}.png")
+                cache.write_atomic(out / f"{name}.png", lambda handle, figure=figure: figure.savefig(
+                    handle, format="png", bbox_inches="tight"), binary=True)
     except BaseException:
         _remove_empty([out / "work", *created])
         raise

@@ -9,7 +9,8 @@ import dataclasses
 import json
 import math
 import typing
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 
 class ConfigError(ValueError):
@@ -55,6 +56,38 @@ def check_config(cfg: Any, prefix: str = "") -> None:
                 low = 0 if field.name in zero_ok else 1
                 if item < low:
                     raise ConfigError(f"{key}={_show(value)}: expected an integer >= {low}")
+
+
+def knob(default: Any, help: str, why: str | None = None) -> Any:
+    """A config field with its help text and, for a field a profile sets, the reason for each
+    profile's value (shown in the chapter's settings table, :func:`dclm.experiments.settings_table`)."""
+    metadata = {"help": help, **({"why": why} if why else {})}
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """The base of every experiment's ``Config``: a frozen dataclass that checks itself when built.
+
+    ``__post_init__`` runs the checks every config gets (:func:`check_config`), then the
+    experiment's own :meth:`validate`, so a config built in a chapter, rebuilt in a worker
+    process or changed by ``--set`` is checked the same way, with one-line :class:`ConfigError`.
+    """
+
+    # Integer fields for which 0 means something (see check_config).
+    ZERO_OK: ClassVar[tuple[str, ...]] = ()
+
+    def __post_init__(self) -> None:
+        check_config(self)
+        self.validate()
+
+    def validate(self) -> None:
+        """Checks particular to one experiment (choices, ranges); raises :class:`ConfigError`."""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]):
+        """The config of :func:`to_dict` output: how a config crosses a process boundary."""
+        return from_dict(cls, data)
 
 
 def check_at_least(cfg: Any, minimums: dict[str, int | float]) -> None:

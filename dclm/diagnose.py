@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from dclm.stats import welch_interval
+
 # Inert: a bracketed code that no headline, answer or title uses, and that means nothing.
 DEFAULT_MARKER = "[c7]"
 # Random k-subsets drawn for the permutation p-value when there are too many to enumerate.
@@ -197,20 +199,6 @@ def _check_inputs(texts, outcome, confounder, fit_reward, seeds, permutations, c
     return texts, y
 
 
-def _welch_interval(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Welch t interval of mean(a) − mean(b) per column (rows are independent refits)."""
-    from scipy import stats
-
-    va, vb = a.var(0, ddof=1) / len(a), b.var(0, ddof=1) / len(b) if len(b) > 1 else np.zeros(a.shape[1])
-    se = np.sqrt(va + vb)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dof = np.where(se > 0, (va + vb) ** 2 / (va**2 / (len(a) - 1) + (vb**2 / (len(b) - 1) if len(b) > 1 else 0)),
-                       1.0)
-    half = stats.t.ppf(0.5 + level / 2, np.maximum(dof, 1.0)) * se
-    centre = a.mean(0) - b.mean(0)
-    return centre - half, centre + half
-
-
 def _scores(reward: Reward, texts: list[str], what: str) -> np.ndarray:
     scores = np.asarray(reward(texts), dtype=float)
     if scores.ndim == 1:
@@ -310,7 +298,7 @@ def canary_test(texts: Sequence[str], outcome, confounder, fit_reward: Callable[
         uplifts[kind].append(refit(rows))
     per_seed, null = np.array(uplifts["tied"]), np.array(uplifts["random"])
     excess = per_seed.mean(0) - null.mean(0)
-    low, high = _welch_interval(per_seed, null)
+    low, high = welch_interval(per_seed, null)
     p = permutation_p(per_seed, null, seed)
     scalar = per_seed.shape[1] == 1
 

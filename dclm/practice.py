@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from dclm import stats
+
 PASS, FAIL = "✔ Correct:", "✘ Not yet:"
 
 
@@ -319,10 +321,9 @@ def deconfounded_balance(answer, marked: pd.DataFrame, day: str = "Monday", seed
 
 def pair_auc(answer, diffs, a_wins) -> Feedback:
     """ROC-AUC of score differences for "a beats b", ties counted half (Mann–Whitney)."""
-    from dclm.experiments import upworthy
 
     diffs, a_wins = np.asarray(diffs, dtype=float), np.asarray(a_wins, dtype=bool)
-    reference = upworthy.pair_auc(diffs, a_wins)
+    reference = stats.pair_auc(diffs, a_wins)
     accuracy = float(np.mean((diffs > 0) == a_wins))
     return _compare("auc", answer, reference, [
         (1 - reference, "your AUC is flipped (1 − AUC): count a pair a won ranked above a pair b "
@@ -334,10 +335,9 @@ def pair_auc(answer, diffs, a_wins) -> Feedback:
 
 def _ridge_curves(x, y, train, val, grid):
     """Ridge scores of every row under every λ (fitted on ``train``), validation and training MSE."""
-    from dclm.experiments import upworthy
 
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    weights, intercepts = upworthy.ridge_path(x[train], y[train], np.asarray(grid, float))
+    weights, intercepts = stats.ridge_path(x[train], y[train], np.asarray(grid, float))
     scores = x @ weights + intercepts
     val_mse = ((scores[val] - y[val][:, None]) ** 2).mean(0)
     train_mse = ((scores[train] - y[train][:, None]) ** 2).mean(0)
@@ -371,11 +371,10 @@ def lambda_by_validation_mse(answer, x, y, train, val, grid) -> Feedback:
 
 def lambda_by_validation_auc(answer, x, y, train, val, val_a, val_b, val_a_wins, grid) -> Feedback:
     """The grid's λ whose ridge has the largest AUC on the validation pairs (rows ``val_a`` vs ``val_b``)."""
-    from dclm.experiments import upworthy
 
     grid = np.asarray(grid, dtype=float)
     scores, val_mse, _ = _ridge_curves(x, y, train, val, grid)
-    auc = upworthy.pair_auc(scores[np.asarray(val_a)] - scores[np.asarray(val_b)],
+    auc = stats.pair_auc(scores[np.asarray(val_a)] - scores[np.asarray(val_b)],
                             np.asarray(val_a_wins, dtype=bool))
     best, by_mse = int(np.argmax(auc)), int(np.argmin(val_mse))
     mistakes = [(grid[int(np.argmin(auc))], "that λ has the smallest validation AUC; a larger AUC "

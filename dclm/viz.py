@@ -417,7 +417,7 @@ def seed_bars(groups: Mapping[str, Mapping[str, Sequence[float]]], ylabel: str, 
 
     ``groups`` maps a method label to cluster label -> per-seed values.
     """
-    from dclm.claims import seed_interval
+    from dclm.stats import seed_interval
 
     labels = list(next(iter(groups.values())))
     width = 0.8 / len(groups)

@@ -8,7 +8,9 @@ Every module defines
 - ``run(cfg, work_dir) -> dict``: ``{"metrics": {...}, "data": {...}}``, JSON-ready; metrics
   are the public contract of the CLI, data feeds the figures; ``work_dir`` holds checkpoints
   and intermediate files, so a re-run with the same folder resumes;
-- ``figures(result) -> dict[str, Figure]``: the figures the chapter shows and the CLI saves.
+- ``figures(result) -> dict[str, Figure]``: the figures the chapter shows and the CLI saves;
+- ``claims(metrics, data) -> dict[str, Claim]``: the chapter's comparative sentences, and
+  ``LESSON``: the keys of the claims its lesson rests on (the tests assert they hold).
 
 A module may also define ``validate(cfg)``, raising :class:`dclm.config.ConfigError` for
 values its code cannot run with (beyond the checks every config gets, see
@@ -99,6 +101,27 @@ class Result:
     def figures(self) -> dict[str, Any]:
         """The experiment's figures, drawn from this result."""
         return get_module(self.experiment).figures(self)
+
+    @property
+    def claims(self) -> dict[str, Any]:
+        """The comparative sentences of the experiment's chapter, computed from these metrics:
+        ``{key: dclm.claims.Claim}``, with ``holds`` and ``text``."""
+        return get_module(self.experiment).claims(self.metrics, self.data)
+
+    def summary(self) -> str:
+        """A few lines: what ran, and each lesson claim with whether it holds."""
+        module = get_module(self.experiment)
+        claims = self.claims
+        lines = [f"{self.experiment} ({self.profile} profile, seed {self.seed}, {self.device}, "
+                 f"{self.wall_s:.0f} s{', from the run cache' if self.from_cache else ''})"]
+        for key in module.LESSON:
+            claim = claims[key]
+            lines.append(f"  [{'holds' if claim.holds else 'FAILS'}] {key}: {claim.text}")
+        return "\n".join(lines)
+
+    def to_json(self) -> str:
+        """The ``metrics.json`` text: :meth:`envelope` as strict JSON (NaN as null)."""
+        return json.dumps(cache.json_safe(self.envelope()), indent=2, allow_nan=False) + "\n"
 
 
 def resolve_config(name: str, profile: str | None = None, seed: int = 0,
@@ -258,8 +281,8 @@ def run(name: str, profile: str | None = None, seed: int = 0,
         profile=prof.name,
         seed=cfg.seed,
         config=config,
-        metrics=output["metrics"],
-        data=output.get("data", {}),
+        metrics=cache.json_safe(output["metrics"]),
+        data=cache.json_safe(output.get("data", {})),
         wall_s=attempt.total(),
         # The device the run used: its config's choice where it has one, else the CPU.
         device=env.device(getattr(cfg, "device", "cpu")),

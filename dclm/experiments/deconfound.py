@@ -37,9 +37,10 @@ import numpy as np
 import pandas as pd
 
 from dclm.cache import write_json_atomic
-from dclm.experiments.pool import dies_with_parent, worker_pool
 from dclm.models.embed import MINILM_ID
+from dclm.models.probe import Probe
 from dclm.profiles import Profile, apply_settings
+from dclm.train.pool import dies_with_parent, worker_pool
 
 SEED_DOC = (
     "seeds the generated headlines, the reward-model split, the teams' regions and popularity, "
@@ -263,14 +264,8 @@ def fit_rewards(features: np.ndarray, outcomes: pd.DataFrame, train: np.ndarray,
             "n_clusters": int(deconfounded.iv.n_clusters)}
 
 
-def _probe(stored: dict):
-    from dclm.models.probe import Probe
-
-    return Probe(np.array(stored["mean"]), np.array(stored["sd"]), np.array(stored["weights"]), stored["intercept"])
-
-
 def _held_out_corr(stored: dict, features: np.ndarray, sentiment: np.ndarray, test: np.ndarray) -> float:
-    return float(np.corrcoef(_probe(stored).score(features[test]), sentiment[test])[0, 1])
+    return float(np.corrcoef(Probe.from_stored(stored).score(features[test]), sentiment[test])[0, 1])
 
 
 def beta_sweep(features: np.ndarray, headlines: pd.DataFrame, train: np.ndarray, test: np.ndarray,
@@ -334,7 +329,7 @@ def advantage_map(features: np.ndarray, headlines: pd.DataFrame, cfg: Config) ->
     and story splits; ``low``/``high`` is the 95% t interval of the paired difference. None
     when ``map_seeds`` is 0 (a quick side run).
     """
-    from dclm.claims import seed_interval
+    from dclm.stats import seed_interval
 
     if cfg.map_seeds == 0:
         return None
@@ -453,7 +448,7 @@ def rl_job(cfg_dict: dict, setting: str, method: str, k: int, work_dir: str, sft
     if done.exists():
         return json.loads(done.read_text())
     root = done.parent
-    probe = _probe(stored)
+    probe = Probe.from_stored(stored)
     seen: dict[str, float] = {}
 
     def reward(texts: list[str]) -> list[float]:
@@ -587,8 +582,8 @@ class GenerationScorer:
 
 def run(cfg: Config, work_dir: Path) -> dict:
     from dclm import env
-    from dclm.claims import seed_interval
     from dclm.env import progress
+    from dclm.stats import seed_interval
 
     work_dir = Path(work_dir)
     prepared_path = work_dir / "prepared.json"
@@ -669,12 +664,13 @@ def run(cfg: Config, work_dir: Path) -> dict:
         "beta_sweep": prepared["beta_sweep"], "lambda_sweep": prepared["lambda_sweep"], "map": prepared["map"],
     }
     examples["sft"] = sft_generations[:6]
-    return {"metrics": _json_safe(metrics), "data": {"examples": examples}, "world_size": metrics["world_size"]}
+    return {"metrics": metrics, "data": {"examples": examples}, "world_size": metrics["world_size"]}
 
 
 def claims(metrics: dict) -> dict:
     """The chapter's comparative sentences (:class:`dclm.claims.Claim`), computed from the run."""
-    from dclm.claims import Claim, greater, seed_interval
+    from dclm.claims import Claim, greater
+    from dclm.stats import seed_interval
 
     res = metrics["results"]
 
@@ -722,17 +718,6 @@ def claims(metrics: dict) -> dict:
         high < 0, f"the naive reward's held-out correlation with s(T) is {float(np.mean(naive)):.2f}, {verdict} "
                   f"(95% interval {low:+.2f} to {high:+.2f} over {len(naive)} data draws)")
     return out
-
-
-def _json_safe(value):
-    """NaN (a seed with no fluent generation, an interval from one seed) becomes None (JSON null)."""
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
 
 
 # ----------------------------------------------------------------------------- figures

@@ -32,7 +32,9 @@ import pandas as pd
 from dclm.diagnose import DEFAULT_MARKER, canary_test, insert_marker
 from dclm.experiments import deconfound, monday, upworthy
 from dclm.models.embed import MINILM_ID
+from dclm.models.probe import Probe
 from dclm.profiles import Profile, apply_settings
+from dclm.stats import pair_auc, ridge_path
 
 SEED_DOC = (
     "seeds the generated Monday answers and chapter-5 headlines, every canary placement and permutation, "
@@ -274,7 +276,7 @@ def deconfound_canaries(cfg: Config, work_dir: Path, features: TextFeatures) -> 
             def fit(texts_, outcome, method=method, outcomes=outcomes, train=train):
                 fitted = deconfound.fit_rewards(features(texts_), outcomes.assign(outcome=outcome), train, dcfg,
                                                 methods=(method,))
-                probe = deconfound._probe(fitted["probes"][method])
+                probe = Probe.from_stored(fitted["probes"][method])
                 return lambda batch: probe.score(features(batch))
 
             reward = fit(titles, outcomes["outcome"].to_numpy())
@@ -311,7 +313,7 @@ def _ridge_reward(features: TextFeatures, x: np.ndarray, target: np.ndarray, lam
     if groups is not None:
         z = z - pd.DataFrame(z).groupby(groups).transform("mean").to_numpy()
         y = y - pd.Series(y).groupby(groups).transform("mean").to_numpy()
-    weights, intercepts = upworthy.ridge_path(z, y, lambdas)
+    weights, intercepts = ridge_path(z, y, lambdas)
     return lambda batch: ((features(batch) - mean) / sd) @ weights + intercepts
 
 
@@ -368,7 +370,7 @@ def upworthy_canaries(cfg: Config, features: TextFeatures) -> dict:
     images = archive.image[rows]
     path = _ridge_reward(features, x_all[rows], ctr[rows], lambdas, groups=images)
     val = views["val_pairs"]
-    val_auc = upworthy.pair_auc(upworthy.pair_diffs(archive, val, path(texts)), val["a_wins"].to_numpy())
+    val_auc = pair_auc(upworthy.pair_diffs(archive, val, path(texts)), val["a_wins"].to_numpy())
     best = int(np.argmax(val_auc))
 
     def experimental(texts_, outcome):
@@ -400,7 +402,7 @@ def upworthy_canaries(cfg: Config, features: TextFeatures) -> dict:
         cut = int(round((1 - cfg.time_share) * len(order)))
         early, late = order[:cut], order[cut:]
         x = upworthy._scaled(archive.features, early, ucfg.standardize)
-        weights, intercepts = upworthy.ridge_path(x[early], ctr[early], lambdas)
+        weights, intercepts = ridge_path(x[early], ctr[early], lambdas)
         late_mse = ((ctr[late, None] - (x[late] @ weights + intercepts)) ** 2).mean(0)
         picks["time_split"].append(int(np.argmin(late_mse)))
         for rule in LAMBDA_RULES:
@@ -413,7 +415,7 @@ def upworthy_canaries(cfg: Config, features: TextFeatures) -> dict:
 def _rule_metrics(picks: dict, aucs: dict, lambdas: np.ndarray, seeds: list[int]) -> dict:
     """Per rule: AUC cost against the test-optimal λ (mean and 95% t interval over split seeds),
     and the paired AUC difference against validation MSE."""
-    from dclm.claims import seed_interval
+    from dclm.stats import seed_interval
 
     best = np.asarray(aucs["test_optimal"])
     out = {}
@@ -592,7 +594,7 @@ def run(cfg: Config, work_dir: Path) -> dict:
         "ledger": ledger,
     }
     data = {"monday": mon["rewards"], "deconfound": dec["rewards"], "upworthy": upw["rewards"]}
-    return {"metrics": deconfound._json_safe(metrics), "data": deconfound._json_safe(data)}
+    return {"metrics": metrics, "data": data}
 
 
 def metrics_alpha(metrics: dict) -> float:

@@ -25,9 +25,10 @@ import pandas as pd
 
 from dclm.cache import write_json_atomic
 from dclm.causal.deconfound import deconfound_outcome
-from dclm.eval.markers import RATE_KEYS, marker_rates, mean_and_se
-from dclm.experiments.pool import worker_pool
+from dclm.eval.markers import RATE_KEYS, marker_rates
 from dclm.profiles import Profile, apply_settings
+from dclm.stats import mean_and_se, paired_p
+from dclm.train.pool import worker_pool
 
 SEED_DOC = (
     "seeds the generated data, the question split, the pair construction and the tiny base "
@@ -282,20 +283,6 @@ def pair_balance(pairs: pd.DataFrame, marker_by_id: pd.Series, days) -> dict:
     return out
 
 
-def paired_p(a, b) -> float | None:
-    """Two-sided paired t-test p-value over training seeds (model a seed k vs model b seed k).
-
-    DPO seed k starts from SFT seed k, so the two are not independent samples; seeds where
-    either value is undefined are left out. None with fewer than 2 complete pairs or no spread.
-    """
-    from scipy import stats
-
-    diffs = np.array([x - y for x, y in zip(a, b, strict=True) if x is not None and y is not None], dtype=float)
-    if len(diffs) < 2 or np.all(diffs == diffs[0]):
-        return None
-    return float(stats.ttest_rel(diffs, np.zeros_like(diffs)).pvalue)
-
-
 # ----------------------------------------------------------------------------- training
 
 def _settings(cfg: Config, seed: int, stage: str):
@@ -470,7 +457,7 @@ def dose_response(per_seed: list[dict], runs: dict, summary: dict) -> dict:
     (with its interval); ``amplification`` is DPO's minus SFT's Monday share per training seed
     (paired: both start from SFT seed k), with its mean and 95% t interval across seeds.
     """
-    from dclm.claims import seed_interval
+    from dclm.stats import seed_interval
 
     sft = runs["sft"]["monday_share"]
     sets = [(0.0, "deconfounded", runs["dpo_deconfounded"]["monday_share"], summary["balance"]["deconfounded"])]
@@ -504,7 +491,8 @@ def claims(metrics: dict) -> dict:
     ``deconfounded_share_close_to_sft`` is the acceptance: within 2 seed-level SEs of the
     paired difference and not significantly below SFT.
     """
-    from dclm.claims import Claim, greater, seed_interval
+    from dclm.claims import Claim, greater
+    from dclm.stats import seed_interval
 
     runs = metrics["per_seed"]
 

@@ -30,6 +30,7 @@ import pandas as pd
 from dclm import env
 from dclm.models.embed import MINILM_ID
 from dclm.profiles import Profile, apply_settings
+from dclm.stats import bootstrap_auc_se, pair_auc, paired_auc_difference, ridge_path
 
 SEED_DOC = (
     "seeds the 60/20/20 split by test-image, the draw of one package per test-image for the "
@@ -115,82 +116,6 @@ def lambda_grid(cfg: Config) -> np.ndarray:
     """A log-spaced grid from 10^min to 10^max, plus ``lambda_extra``, sorted and unique."""
     grid = np.logspace(cfg.lambda_log10_min, cfg.lambda_log10_max, cfg.lambda_points)
     return np.unique(np.round(np.concatenate([grid, cfg.lambda_extra]), 6))
-
-
-def ridge_path(features: np.ndarray, target: np.ndarray, lambdas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Ridge coefficients for every lambda at once, with an unpenalised intercept.
-
-    Minimises ``||y - b - X w||^2 + lambda ||w||^2`` (scikit-learn's ``Ridge(alpha=lambda)``)
-    through one eigendecomposition of the centred features' Gram matrix (one SVD when there
-    are fewer rows than features). Returns ``(weights (d, L), intercepts (L,))``.
-    """
-    x_mean, y_mean = features.mean(0), target.mean()
-    centred = features - x_mean
-    if centred.shape[0] >= centred.shape[1]:
-        # d x d instead of n x d: several times faster for many rows (chapter 6 refits it often).
-        eigenvalues, vectors = np.linalg.eigh(centred.T @ centred)
-        projected = vectors.T @ (centred.T @ (target - y_mean))
-        shrink = 1.0 / (np.clip(eigenvalues, 0.0, None)[:, None] + np.asarray(lambdas)[None, :])
-        weights = vectors @ (shrink * projected[:, None])
-    else:
-        u, s, vt = np.linalg.svd(centred, full_matrices=False)
-        uty = u.T @ (target - y_mean)
-        shrink = s[:, None] / (s[:, None] ** 2 + np.asarray(lambdas)[None, :])
-        weights = vt.T @ (shrink * uty[:, None])
-    return weights, y_mean - x_mean @ weights
-
-
-def pair_auc(diffs: np.ndarray, a_wins: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray | float:
-    """ROC-AUC of score differences for "a beats b", ties counted half.
-
-    ``diffs`` is one score per pair, or pairs x models (one AUC per column). ``weights`` is one
-    weight per pair, or draws x pairs (one AUC per draw: the bootstrap's resampling counts).
-    """
-    diffs = np.asarray(diffs, dtype=float)
-    if diffs.ndim == 2:
-        return np.array([pair_auc(column, a_wins, weights) for column in diffs.T])
-    positive = np.asarray(a_wins, dtype=bool)
-    if positive.all() or not positive.any():
-        raise ValueError("pair_auc needs pairs won by a and pairs won by b")
-    w = np.ones((1, len(diffs))) if weights is None else np.atleast_2d(np.asarray(weights, dtype=float))
-    order = np.argsort(diffs, kind="stable")
-    sorted_diffs = diffs[order]
-    starts = np.flatnonzero(np.r_[True, sorted_diffs[1:] != sorted_diffs[:-1]])
-    pos = np.add.reduceat(w[:, order] * positive[order], starts, axis=1)
-    neg = np.add.reduceat(w[:, order] * ~positive[order], starts, axis=1)
-    below = np.cumsum(neg, axis=1) - neg
-    auc = (pos * (below + 0.5 * neg)).sum(1) / (pos.sum(1) * neg.sum(1))
-    return float(auc[0]) if weights is None or np.ndim(weights) == 1 else auc
-
-
-def bootstrap_auc_se(diffs: dict[str, np.ndarray], a_wins: np.ndarray, groups: np.ndarray, draws: int,
-                     seed: int) -> dict[str, float]:
-    """SE of each method's pair AUC, resampling whole test-images (pairs share packages)."""
-    weights, positive = _test_image_bootstrap(groups, a_wins, draws, seed)
-    return {name: float(np.std(pair_auc(d, positive, weights), ddof=1)) for name, d in diffs.items()}
-
-
-def _test_image_bootstrap(groups: np.ndarray, a_wins: np.ndarray, draws: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per-draw pair weights from resampling whole test-images, keeping only draws with both
-    outcomes present (an AUC needs winners and losers); and the winners as booleans."""
-    codes, uniques = pd.factorize(groups)
-    rng = np.random.default_rng(seed)
-    counts = np.stack([np.bincount(rng.integers(0, len(uniques), len(uniques)), minlength=len(uniques))
-                       for _ in range(draws)])
-    weights = counts[:, codes].astype(float)
-    positive = np.asarray(a_wins, dtype=bool)
-    return weights[(weights[:, positive].sum(1) > 0) & (weights[:, ~positive].sum(1) > 0)], positive
-
-
-def paired_auc_difference(diff_a: np.ndarray, diff_b: np.ndarray, a_wins: np.ndarray, groups: np.ndarray,
-                          draws: int, seed: int) -> dict[str, float]:
-    """AUC(a) − AUC(b) on the same pairs, with a 95% percentile interval from a paired bootstrap
-    over test-images (both AUCs recomputed on each draw). Introduced in chapter 4."""
-    weights, positive = _test_image_bootstrap(groups, a_wins, draws, seed)
-    boot = pair_auc(diff_a, positive, weights) - pair_auc(diff_b, positive, weights)
-    low, high = np.percentile(boot, [2.5, 97.5])
-    return {"diff": float(pair_auc(diff_a, positive) - pair_auc(diff_b, positive)), "low": float(low),
-            "high": float(high)}
 
 
 def selection_cost(archive: Archive, views: dict, sweep: dict, draws: int, seed: int) -> dict:

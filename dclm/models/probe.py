@@ -26,6 +26,11 @@ class Probe:
     weights: np.ndarray
     intercept: float
 
+    @classmethod
+    def from_stored(cls, stored: dict) -> Probe:
+        """The probe of a JSON-ready dict holding ``mean``, ``sd``, ``weights`` and ``intercept``."""
+        return cls(np.array(stored["mean"]), np.array(stored["sd"]), np.array(stored["weights"]), stored["intercept"])
+
     def score(self, features: np.ndarray) -> np.ndarray:
         """The probe's score of raw (unstandardised) features, one per row."""
         return ((np.asarray(features) - self.mean) / self.sd) @ self.weights + self.intercept

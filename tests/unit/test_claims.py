@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from dclm.claims import Claim, greater, off_target, on_target, seed_interval
+from dclm.claims import Claim, greater, off_target, on_target
+from dclm.stats import seed_interval
 
 # Mean exactly 1.0, SD about 0.1, Monte Carlo SE 0.01: a target 0.5 away is 50 SEs off.
 DRAWS = list(1.0 + 0.1 * np.tile([-1.0, 1.0], 50))

@@ -6,6 +6,7 @@ import pytest
 
 from dclm.causal.simulate import simulate_headline_outcomes
 from dclm.experiments import deconfound
+from dclm.models.probe import Probe
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,7 @@ def test_identical_rewards_share_one_id_and_scores_are_standardised(generated):
     assert ids["entangled"]["feature"] != ids["proxy"]["feature"]
     assert len({ids[s]["oracle"] for s in ids}) == 1
     stored = fits["entangled"]["probes"]["iv"]
-    scores = deconfound._probe(stored).score(features[train])
+    scores = Probe.from_stored(stored).score(features[train])
     np.testing.assert_allclose((scores.mean(), scores.std()), (stored["score_mean"], stored["score_sd"]))
 
 

@@ -42,9 +42,13 @@ def test_run_key_depends_on_config_and_source(isolated_cache, monkeypatch):
 def test_store_is_atomic_and_leaves_no_temp_files(isolated_cache):
     path = cache.store("x", "k", {"a": 1})
     assert json.loads(path.read_text()) == {"a": 1}
-    with pytest.raises(ValueError):  # NaN is not JSON: the write fails before the rename
-        cache.store("x", "k", {"a": float("nan")})
+    with pytest.raises(TypeError):  # not JSON: the write fails before the rename
+        cache.store("x", "k", {"a": object()})
     assert json.loads(path.read_text()) == {"a": 1}
+    assert os.listdir(path.parent) == ["k.json"]
+    # NaN (a seed with no fluent generation) is stored as null, never a crash of the run.
+    cache.store("x", "k", {"a": float("nan"), "b": [1.0, float("inf")]})
+    assert json.loads(path.read_text()) == {"a": None, "b": [1.0, None]}
     assert os.listdir(path.parent) == ["k.json"]
     assert cache.load("x", "missing") is None
 
@@ -99,10 +103,10 @@ def test_a_launched_command_dies_with_its_parent(tmp_path):
     import sys
     import time
 
-    from dclm.experiments.pool import dies_with_parent
+    from dclm.train.pool import dies_with_parent
 
     # parent: starts `sleep` through dies_with_parent, reports its pid, then is SIGKILLed.
-    script = ("import subprocess, sys\nfrom dclm.experiments.pool import dies_with_parent\n"
+    script = ("import subprocess, sys\nfrom dclm.train.pool import dies_with_parent\n"
               "child = subprocess.Popen(dies_with_parent(['sleep', '60']))\nprint(child.pid, flush=True)\n"
               "child.wait()\n")
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)

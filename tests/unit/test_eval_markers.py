@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from dclm.eval.markers import marker_rates, mean_and_se, welch_p
+from dclm.eval.markers import marker_rates
+from dclm.stats import mean_and_se, welch_p
 
 
 def test_marker_rates_count_substrings_and_monday_share():

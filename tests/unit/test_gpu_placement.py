@@ -72,7 +72,7 @@ def test_monday_pool_is_sized_by_the_gpus(monkeypatch, tmp_path):
         recorded.update(kwargs)
         raise Stop
 
-    from dclm.experiments import pool
+    from dclm.train import pool
 
     _mock_gpus(monkeypatch, 3)
     monkeypatch.setattr(pool, "ProcessPoolExecutor", fake_pool)

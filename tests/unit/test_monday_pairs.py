@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dclm.experiments.monday import adjust_scores, pair_balance, paired_p
+from dclm.experiments.monday import adjust_scores, pair_balance
+from dclm.stats import paired_p
 
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 

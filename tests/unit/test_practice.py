@@ -6,11 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dclm import practice
+from dclm import practice, stats
 from dclm.causal import iv
 from dclm.causal.deconfound import deconfound_outcome
 from dclm.causal.simulate import simulate_listings, simulate_popularity
-from dclm.experiments import upworthy
 
 
 def passes(feedback):
@@ -145,12 +144,12 @@ def test_chapter_4_checks():
     a, b = rng.integers(200, 300, 150), rng.integers(200, 300, 150)
     a_wins = y[a] - y[b] + rng.standard_normal(150) > 0
     diffs = (x[a] - x[b]) @ np.ones(8)
-    auc = upworthy.pair_auc(diffs, a_wins)
+    auc = stats.pair_auc(diffs, a_wins)
     passes(practice.pair_auc(auc, diffs, a_wins))
     fails(practice.pair_auc(1 - auc, diffs, a_wins), "flipped")
     fails(practice.pair_auc(np.mean((diffs > 0) == a_wins), diffs, a_wins), "accuracy")
     grid = np.logspace(-1, 4, 12)
-    weights, intercepts = upworthy.ridge_path(x[train], y[train], grid)
+    weights, intercepts = stats.ridge_path(x[train], y[train], grid)
     scores = x @ weights + intercepts
     val_mse = ((scores[val] - y[val][:, None]) ** 2).mean(0)
     best = int(np.argmin(val_mse))
@@ -159,7 +158,7 @@ def test_chapter_4_checks():
     if best != 0:
         fails(practice.lambda_by_validation_mse(grid[0], x, y, train, val, grid), "training MSE")
     fails(practice.lambda_by_validation_mse(float(best), x, y, train, val, grid), "position in the grid")
-    val_auc = upworthy.pair_auc(scores[a] - scores[b], a_wins)
+    val_auc = stats.pair_auc(scores[a] - scores[b], a_wins)
     passes(practice.lambda_by_validation_auc(grid[int(np.argmax(val_auc))], x, y, train, val, a, b, a_wins, grid))
     fails(practice.lambda_by_validation_auc(grid[int(np.argmin(val_auc))], x, y, train, val, a, b, a_wins, grid),
           "smallest validation AUC")

@@ -6,6 +6,7 @@ import pytest
 from sklearn.linear_model import Ridge
 from sklearn.metrics import roc_auc_score
 
+from dclm import stats
 from dclm.data import synthetic, upworthy
 from dclm.experiments import upworthy as exp
 
@@ -17,7 +18,7 @@ def test_ridge_path_equals_sklearn_ridge():
     x = rng.normal(size=(300, 20)) * rng.uniform(0.5, 3, 20) + 4
     y = x @ rng.normal(size=20) + rng.normal(size=300) + 2
     lambdas = np.array([0.1, 30.0, 5_000.0])
-    weights, intercepts = exp.ridge_path(x, y, lambdas)
+    weights, intercepts = stats.ridge_path(x, y, lambdas)
     for k, lam in enumerate(lambdas):
         model = Ridge(alpha=lam).fit(x, y)
         np.testing.assert_allclose(weights[:, k], model.coef_, rtol=1e-8, atol=1e-10)
@@ -28,14 +29,14 @@ def test_pair_auc_equals_sklearn_with_ties_and_weights():
     rng = np.random.default_rng(1)
     diffs = np.round(rng.normal(size=400), 1)  # many ties
     wins = rng.random(400) < 0.5 + 0.2 * np.tanh(diffs)
-    assert exp.pair_auc(diffs, wins) == pytest.approx(roc_auc_score(wins, diffs), abs=1e-12)
+    assert stats.pair_auc(diffs, wins) == pytest.approx(roc_auc_score(wins, diffs), abs=1e-12)
     weights = rng.integers(0, 4, (3, 400))
     expected = [roc_auc_score(wins, diffs, sample_weight=w) for w in weights]
-    np.testing.assert_allclose(exp.pair_auc(diffs, wins, weights), expected, atol=1e-12)
-    two = exp.pair_auc(np.column_stack([diffs, -diffs]), wins)
+    np.testing.assert_allclose(stats.pair_auc(diffs, wins, weights), expected, atol=1e-12)
+    two = stats.pair_auc(np.column_stack([diffs, -diffs]), wins)
     assert two[0] == pytest.approx(1 - two[1])
     with pytest.raises(ValueError, match="pairs won by a and pairs won by b"):
-        exp.pair_auc(diffs, np.ones(400, dtype=bool))
+        stats.pair_auc(diffs, np.ones(400, dtype=bool))
 
 
 def test_bootstrap_se_matches_the_textbook_formula_for_independent_pairs():
@@ -44,11 +45,11 @@ def test_bootstrap_se_matches_the_textbook_formula_for_independent_pairs():
     n = 2_000
     wins = rng.random(n) < 0.5
     diffs = rng.normal(size=n) + 0.8 * wins
-    auc = exp.pair_auc(diffs, wins)
+    auc = stats.pair_auc(diffs, wins)
     n1, n0 = wins.sum(), (~wins).sum()
     q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
     hanley = np.sqrt((auc * (1 - auc) + (n1 - 1) * (q1 - auc**2) + (n0 - 1) * (q2 - auc**2)) / (n1 * n0))
-    se = exp.bootstrap_auc_se({"m": diffs}, wins, np.arange(n), draws=400, seed=0)["m"]
+    se = stats.bootstrap_auc_se({"m": diffs}, wins, np.arange(n), draws=400, seed=0)["m"]
     # A bootstrap SD from 400 draws is itself uncertain by about 1/sqrt(2*399) = 3.5 %: allow 4 of those.
     assert se == pytest.approx(hanley, rel=4 / np.sqrt(2 * 399))
 
@@ -59,8 +60,8 @@ def test_clustered_pairs_get_a_larger_bootstrap_se():
     shift = rng.normal(size=200)[groups]  # every pair of a group moves together
     wins = rng.random(2_000) < 0.5
     diffs = shift + 0.5 * wins + 0.1 * rng.normal(size=2_000)
-    clustered = exp.bootstrap_auc_se({"m": diffs}, wins, groups, 300, 0)["m"]
-    independent = exp.bootstrap_auc_se({"m": diffs}, wins, np.arange(2_000), 300, 0)["m"]
+    clustered = stats.bootstrap_auc_se({"m": diffs}, wins, groups, 300, 0)["m"]
+    independent = stats.bootstrap_auc_se({"m": diffs}, wins, np.arange(2_000), 300, 0)["m"]
     assert clustered > independent
 
 
@@ -129,9 +130,9 @@ def test_paired_auc_difference_is_zero_for_the_same_scores_and_brackets_a_real_g
     groups = np.repeat(np.arange(100), 4)
     good = np.where(a_wins, 1.0, -1.0) + rng.normal(size=400)
     noise = rng.normal(size=400)
-    same = exp.paired_auc_difference(good, good, a_wins, groups, 200, 0)
+    same = stats.paired_auc_difference(good, good, a_wins, groups, 200, 0)
     assert same == {"diff": 0.0, "low": 0.0, "high": 0.0}
-    gap = exp.paired_auc_difference(good, noise, a_wins, groups, 200, 0)
+    gap = stats.paired_auc_difference(good, noise, a_wins, groups, 200, 0)
     assert gap["low"] < gap["diff"] < gap["high"] and gap["low"] > 0
 
 

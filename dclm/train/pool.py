@@ -100,3 +100,21 @@ def worker_pool(workers: int, initializer: Callable | None = None, initargs: tup
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
+
+
+@contextlib.contextmanager
+def torch_threads(threads: int) -> Iterator[None]:
+    """Run the block with ``threads`` torch threads, then give back the count it had.
+
+    A tiny model trains many times faster on one thread than on two busy ones, but a job run
+    in the reader's own kernel (one worker on a one-GPU Colab) must not leave that kernel
+    single-threaded afterwards.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
