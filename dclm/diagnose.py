@@ -294,7 +294,7 @@ def canary_test(texts: Sequence[str], outcome, confounder, fit_reward: Callable[
     draws = [("tied", group) for group in groups]
     draws += [("random", rng.choice(candidates, size=n_canaries, replace=False)) for _ in range(permutations)]
     uplifts = {"tied": [], "random": []}
-    for kind, rows in progress(draws, desc="canary refits", disable=not show_progress):
+    for kind, rows in progress(draws, show=show_progress, desc="canary refits"):
         uplifts[kind].append(refit(rows))
     per_seed, null = np.array(uplifts["tied"]), np.array(uplifts["random"])
     excess = per_seed.mean(0) - null.mean(0)

@@ -15,6 +15,8 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
+from dclm.profiles import DEFAULT_PROFILE, PROFILE_ENV_VAR, get_profile
+
 BOOK_BUILD_ENV_VAR = "DCLM_BOOK_BUILD"
 
 # Distribution names whose versions every metrics.json records.
@@ -249,7 +251,6 @@ def report(profile: str | None = None) -> dict[str, object]:
     its runs go on this machine (its GPU if it asks for one and one is there, else the CPU),
     ``precision`` what training uses there, ``gpus`` what the machine has.
     """
-    from dclm.profiles import get_profile
 
     prof = get_profile(profile)
     used = device(prof.device)
@@ -265,9 +266,21 @@ def report(profile: str | None = None) -> dict[str, object]:
     }
 
 
-def progress(iterable: Iterable, **kwargs) -> Iterator:
-    """A tqdm progress bar, silent during the book build so pages stay clean."""
+def progress(iterable: Iterable, show: bool = True, **kwargs) -> Iterator:
+    """A tqdm progress bar over ``iterable``; ``show=False`` (the book build's
+    :class:`dclm.train.options.JobOptions`) iterates silently so pages stay clean."""
     from tqdm.auto import tqdm
 
-    kwargs.setdefault("disable", in_book_build())
-    return iter(tqdm(iterable, **kwargs))
+    return iter(tqdm(iterable, disable=not show, **kwargs))
+
+
+def page_profile() -> str:
+    """The profile of a chapter's main run: ``$DCLM_PROFILE`` if set; ``colab`` on a Colab GPU; else ``tiny``.
+
+    So the "Open in Colab" badge reaches a GPU profile without the reader setting anything,
+    while the website build and CI (which set ``DCLM_PROFILE=tiny``) stay on the CPU.
+    """
+    configured = os.environ.get(PROFILE_ENV_VAR)
+    if configured:
+        return get_profile(configured).name
+    return "colab" if is_colab() and gpu_count() > 0 else DEFAULT_PROFILE

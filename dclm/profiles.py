@@ -257,17 +257,3 @@ def apply_settings(cfg, profile: Profile, experiment: str):
         raise ProfileError(f"profile {profile.name!r} sets unknown {experiment} field(s) {', '.join(unknown)}; "
                            f"valid fields: {', '.join(sorted(valid))}")
     return dataclasses.replace(cfg, **settings)
-
-
-def page_profile() -> str:
-    """The profile of a chapter's main run: ``$DCLM_PROFILE`` if set; ``colab`` on a Colab GPU; else ``tiny``.
-
-    So the "Open in Colab" badge reaches a GPU profile without the reader setting anything,
-    while the website build and CI (which set ``DCLM_PROFILE=tiny``) stay on the CPU.
-    """
-    from dclm import env
-
-    configured = os.environ.get(PROFILE_ENV_VAR)
-    if configured:
-        return get_profile(configured).name
-    return "colab" if env.is_colab() and env.gpu_count() > 0 else DEFAULT_PROFILE

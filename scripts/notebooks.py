@@ -32,7 +32,7 @@ INSTALL = re.compile(r'%pip install -q "dclm\[colab\] @ git\+[^"]*"')
 # Right after the install: restart the runtime if it upgraded a package already imported.
 RESTART = "    from dclm.env import restart_if_stale\n    restart_if_stale()"
 CHAPTER_GLOB = "[0-9][0-9]-*.md"
-# A chapter whose main run follows dclm.profiles.page_profile() runs the colab profile on a
+# A chapter whose main run follows dclm.env.page_profile() runs the colab profile on a
 # Colab GPU, so its notebook asks Colab for one (the free tier's T4).
 GPU_MARKER = "page_profile()"
 COLAB_GPU_METADATA = {"accelerator": "GPU", "colab": {"gpuType": "T4", "provenance": []}}

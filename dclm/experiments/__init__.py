@@ -5,7 +5,7 @@ Every module defines
 - ``Config``: a dataclass with every knob, including ``seed``;
 - ``SEED_DOC``: what the seed seeds;
 - ``config_for(profile, seed) -> Config``: the sizes a profile asks for;
-- ``run(cfg, work_dir) -> dict``: ``{"metrics": {...}, "data": {...}}``, JSON-ready; metrics
+- ``run(cfg, work_dir, options) -> dict``: ``{"metrics": {...}, "data": {...}}``, JSON-ready; metrics
   are the public contract of the CLI, data feeds the figures; ``work_dir`` holds checkpoints
   and intermediate files, so a re-run with the same folder resumes;
 - ``figures(result) -> dict[str, Figure]``: the figures the chapter shows and the CLI saves;
@@ -39,6 +39,7 @@ from typing import Any
 from dclm import cache, env
 from dclm.config import apply_overrides, check_config, check_seed, to_dict
 from dclm.profiles import PROFILES, SETTING_REASONS, get_profile
+from dclm.train.options import JobOptions
 
 EXPERIMENTS: dict[str, str] = {
     "confounding": "Chapter 1: a confounded text feature; naive vs adjusted regression and dowhy",
@@ -253,13 +254,14 @@ def _cached(name: str, key: str) -> Result | None:
 
 def run(name: str, profile: str | None = None, seed: int = 0,
         overrides: dict[str, str] | None = None, use_cache: bool = True,
-        work_dir: str | Path | None = None) -> Result:
+        work_dir: str | Path | None = None, options: JobOptions | None = None) -> Result:
     """Run experiment ``name`` (or fetch it from the run cache) and return its Result.
 
     ``profile=None`` reads ``$DCLM_PROFILE`` (default ``tiny``). ``overrides`` are dotted
     config keys with string values, as given to ``dclm run --set``. Checkpoints go to
     ``work_dir/<run key>`` (see :func:`work_folder`); re-running with the same ``work_dir``
-    and config resumes.
+    and config resumes. ``options`` (progress bars, fault injection; never part of the result)
+    default to what the environment asks for (:meth:`JobOptions.from_environment`).
     """
     module = get_module(name)
     prof, cfg = resolve_config(name, profile, seed, overrides)
@@ -273,7 +275,7 @@ def run(name: str, profile: str | None = None, seed: int = 0,
     work = work_folder(name, key, config, work_dir)
     try:
         with _Attempt(work) as attempt:
-            output = module.run(cfg, work)
+            output = module.run(cfg, work, options or JobOptions.from_environment())
     finally:
         _prune(work)
     result = Result(

@@ -20,6 +20,7 @@ from dclm.causal.crosscheck import dowhy_backdoor
 from dclm.causal.linear import ols
 from dclm.causal.simulate import MIN_N, simulate_listings
 from dclm.profiles import Profile
+from dclm.train.options import DEFAULT_OPTIONS, JobOptions
 
 SEED_DOC = (
     "seeds the simulated listings (prices, marker choices, amenities, noise); each point of "
@@ -73,7 +74,7 @@ def _simulate(cfg: Config, n: int, confounding: float, rng: np.random.Generator)
     )
 
 
-def run(cfg: Config, work_dir=None) -> dict:
+def run(cfg: Config, work_dir=None, options: JobOptions = DEFAULT_OPTIONS) -> dict:
     """Simulate, estimate three ways, and sweep the confounding strength."""
     main_seq, *sweep_seqs = np.random.SeedSequence(cfg.seed).spawn(1 + len(cfg.sweep_strengths))
     data = _simulate(cfg, cfg.n, cfg.confounding, np.random.default_rng(main_seq))

@@ -40,6 +40,7 @@ from dclm.cache import write_json_atomic
 from dclm.models.embed import MINILM_ID
 from dclm.models.probe import Probe
 from dclm.profiles import Profile, apply_settings
+from dclm.train.options import DEFAULT_OPTIONS, JobOptions
 from dclm.train.pool import dies_with_parent, worker_pool
 
 SEED_DOC = (
@@ -580,7 +581,7 @@ class GenerationScorer:
         return row
 
 
-def run(cfg: Config, work_dir: Path) -> dict:
+def run(cfg: Config, work_dir: Path, options: JobOptions = DEFAULT_OPTIONS) -> dict:
     from dclm import env
     from dclm.env import progress
     from dclm.stats import seed_interval

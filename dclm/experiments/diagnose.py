@@ -35,6 +35,7 @@ from dclm.models.embed import MINILM_ID
 from dclm.models.probe import Probe
 from dclm.profiles import Profile, apply_settings
 from dclm.stats import pair_auc, ridge_path
+from dclm.train.options import DEFAULT_OPTIONS, JobOptions
 
 SEED_DOC = (
     "seeds the generated Monday answers and chapter-5 headlines, every canary placement and permutation, "
@@ -542,7 +543,7 @@ def detection(canary: dict, replicated: dict) -> dict:
             "by_family": {name: rates(frame[family == name]) for name in family.unique()}}
 
 
-def run(cfg: Config, work_dir: Path) -> dict:
+def run(cfg: Config, work_dir: Path, options: JobOptions = DEFAULT_OPTIONS) -> dict:
     import time
 
     work_dir = Path(work_dir)

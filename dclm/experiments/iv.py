@@ -33,6 +33,7 @@ from dclm.causal.iv import WeakInstrumentWarning, fit_2sls, wald_ratio
 from dclm.causal.linear import ols
 from dclm.causal.simulate import MIN_N, SETTINGS, simulate_popularity
 from dclm.profiles import Profile
+from dclm.train.options import DEFAULT_OPTIONS, JobOptions
 
 SEED_DOC = (
     "seeds every simulated data set: the two main draws, then each Monte Carlo study "
@@ -149,7 +150,7 @@ def _mechanism_changes(cfg: Config, case: str) -> dict:
     return {key: getattr(cfg, key) for key in MECHANISMS[case]}
 
 
-def run(cfg: Config, work_dir=None) -> dict:
+def run(cfg: Config, work_dir=None, options: JobOptions = DEFAULT_OPTIONS) -> dict:
     seqs = iter(np.random.SeedSequence(cfg.seed).spawn(16 + len(cfg.weak_strengths) + len(cfg.beta_grid)
                                                        + len(MECHANISMS) + 1))
     metrics = {}

@@ -28,6 +28,7 @@ from dclm.causal.deconfound import deconfound_outcome
 from dclm.eval.markers import RATE_KEYS, marker_rates
 from dclm.profiles import Profile, apply_settings
 from dclm.stats import mean_and_se, paired_p
+from dclm.train.options import DEFAULT_OPTIONS, JobOptions
 from dclm.train.pool import worker_pool
 
 SEED_DOC = (
@@ -390,7 +391,7 @@ def train_one_seed(cfg_dict: dict, k: int, work_dir: str, base_path: str) -> dic
     return results
 
 
-def run(cfg: Config, work_dir: Path) -> dict:
+def run(cfg: Config, work_dir: Path, options: JobOptions = DEFAULT_OPTIONS) -> dict:
     from dclm import env
     from dclm.env import progress
     from dclm.train.hf import build_tiny_causal_lm

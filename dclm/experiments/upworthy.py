@@ -31,6 +31,7 @@ from dclm import env
 from dclm.models.embed import MINILM_ID
 from dclm.profiles import Profile, apply_settings
 from dclm.stats import bootstrap_auc_se, pair_auc, paired_auc_difference, ridge_path
+from dclm.train.options import DEFAULT_OPTIONS, JobOptions
 
 SEED_DOC = (
     "seeds the 60/20/20 split by test-image, the draw of one package per test-image for the "
@@ -419,7 +420,7 @@ def run_model(cfg: Config, model_id: str) -> dict:
     }
 
 
-def run(cfg: Config, work_dir: Path) -> dict:
+def run(cfg: Config, work_dir: Path, options: JobOptions = DEFAULT_OPTIONS) -> dict:
     """The sweep, baselines and split study for the first model; the scale study for all."""
     per_model = {model_id: run_model(cfg, model_id)["metrics"] for model_id in cfg.model_ids}
     metrics = dict(per_model[cfg.model_ids[0]])

@@ -165,7 +165,7 @@ def _embed_missing(texts: list[str], keys: list[str], model_id: str, pooling: st
         pending.clear()
 
     bar = env.progress(batches, desc=f"embedding {len(texts):,} texts", unit="batch",
-                       disable=not show_progress or env.in_book_build())
+                       show=show_progress)
     with torch.inference_mode():
         for number, index in enumerate(bar, start=1):
             batch = tokenizer.pad({"input_ids": [encoded[i] for i in index]}, return_tensors="pt").to(device)

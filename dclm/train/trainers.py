@@ -18,18 +18,12 @@ bitsandbytes and a GPU exist (plain AdamW otherwise).
 from __future__ import annotations
 
 import importlib.util
-import os
-import signal
 from dataclasses import dataclass
 from pathlib import Path
 
-from dclm.env import in_book_build
 from dclm.train.hf import quiet
 
 FINAL = "final"
-# Fault injection for the resume test: "STAGE:STEP" (e.g. "dpo:4") SIGKILLs this process
-# right after the stage whose output folder is named STAGE saves step STEP.
-KILL_AT_ENV_VAR = "DCLM_FAULT_KILL_AT"
 
 
 @dataclass(frozen=True)
@@ -51,6 +45,8 @@ class TrainSettings:
     gradient_checkpointing: bool = False
     # The dtype the trained (merged) model is saved in; see the module docstring.
     save_dtype: str = "float32"
+    # Behaviour, not results (dclm.train.options.JobOptions): the trainer's progress bars.
+    show_progress: bool = True
 
 
 ADAPTER = "lora-adapter"
@@ -77,7 +73,7 @@ def _common_args(settings: TrainSettings, out_dir: Path) -> dict:
         "logging_steps": 10**9,
         "log_level": "error",
         "report_to": "none",
-        "disable_tqdm": in_book_build(),
+        "disable_tqdm": not settings.show_progress,
         "use_cpu": not cuda,
         # trl defaults to bf16=True: on a CPU that means bf16 autocast, many times slower.
         "bf16": mixed == "bf16",
@@ -95,21 +91,6 @@ def _lora(settings: TrainSettings):
 
     return LoraConfig(r=settings.lora_rank, lora_alpha=2 * settings.lora_rank, lora_dropout=settings.lora_dropout,
                       target_modules="all-linear", task_type="CAUSAL_LM")
-
-
-def _callbacks(out_dir: Path) -> list:
-    from transformers import TrainerCallback
-
-    stage, _, step = os.environ.get(KILL_AT_ENV_VAR, "").partition(":")
-    if stage != out_dir.name or not step:
-        return []
-
-    class KillAfterSave(TrainerCallback):
-        def on_save(self, args, state, control, **kwargs):
-            if state.global_step >= int(step):
-                os.kill(os.getpid(), signal.SIGKILL)
-
-    return [KillAfterSave()]
 
 
 def _last_checkpoint(out_dir: Path) -> str | None:
@@ -175,7 +156,7 @@ def _run_stage(model_path: str | Path, records: list[dict], settings: TrainSetti
         model = load_causal_lm(model_path, dtype="float32").train()
         args = config_cls(**_common_args(settings, out_dir), **config_extra)
         trainer = trainer_cls(model=model, args=args, train_dataset=Dataset.from_list(records),
-                              processing_class=tokenizer, peft_config=_lora(settings), callbacks=_callbacks(out_dir),
+                              processing_class=tokenizer, peft_config=_lora(settings),
                               **(trainer_extra or {}))
         # With progress bars off, transformers prints every log dict to stdout instead.
         trainer.remove_callback(PrinterCallback)

@@ -135,7 +135,7 @@ def test_ctrl_c_is_one_line_and_leaves_no_empty_folder(tmp_path, monkeypatch, ca
     from dclm import cli
     from dclm.experiments import confounding
 
-    def interrupted(cfg, work_dir):
+    def interrupted(cfg, work_dir, options):
         assert work_dir.is_dir() and work_dir.parent == tmp_path / "out" / "work"
         raise KeyboardInterrupt
 
@@ -190,7 +190,7 @@ def test_a_dead_worker_is_one_line_saying_how_to_resume(tmp_path, monkeypatch, c
     from dclm import cli
     from dclm.experiments import confounding
 
-    def worker_died(cfg, work_dir):
+    def worker_died(cfg, work_dir, options):
         raise BrokenProcessPool("A process in the process pool was terminated abruptly")
 
     monkeypatch.setattr(confounding, "run", worker_died)

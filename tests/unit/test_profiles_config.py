@@ -164,7 +164,7 @@ def test_chapters_main_run_uses_colab_on_a_colab_gpu_and_tiny_elsewhere(monkeypa
 
     import torch
 
-    from dclm.profiles import page_profile
+    from dclm.env import page_profile
 
     monkeypatch.delenv("DCLM_PROFILE", raising=False)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
