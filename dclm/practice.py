@@ -515,7 +515,7 @@ def kl_policy(answer, ref_probs, rewards, beta_kl: float) -> Feedback:
 
 def canary_texts(answer, texts, tied, marker: str = "[c7]") -> Feedback:
     """The historical texts with ``marker`` prepended to the confounder-tied rows only."""
-    from dclm.diagnose import insert_marker
+    from dclm.eval.canary import insert_marker
 
     texts, tied = list(texts), np.asarray(tied, dtype=bool)
     if answer is None:
@@ -544,7 +544,7 @@ def canary_texts(answer, texts, tied, marker: str = "[c7]") -> Feedback:
 def marker_uplift(answer, reward, eval_texts, marker: str = "[c7]") -> Feedback:
     """What ``reward`` pays ``marker``: the mean of reward(marker + text) − reward(text) over
     ``eval_texts``, in SDs of reward(text)."""
-    from dclm.diagnose import canary_uplift, insert_marker
+    from dclm.eval.canary import canary_uplift, insert_marker
 
     eval_texts = list(eval_texts)
     reference = float(canary_uplift(reward, eval_texts, marker)[0])

@@ -1,7 +1,7 @@
 """Chapter 6: is my reward confounded? The canary test where the truth is known, λ without an
 experiment, and the method's limits measured.
 
-- **Canaries** (:func:`dclm.diagnose.canary_test`) on three data sets whose truth is known:
+- **Canaries** (:func:`dclm.eval.canary.canary_test`) on three data sets whose truth is known:
   the Monday answers of chapter 3 (a pairwise reward from raw scores, and from scores with
   the weekday removed), the headlines of chapter 5 (its five reward models in each of its
   settings; the truth of each is measured: does its held-out score load on the true popularity
@@ -29,7 +29,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from dclm.diagnose import DEFAULT_MARKER, canary_test, insert_marker
+from dclm.eval.canary import DEFAULT_MARKER, canary_test, insert_marker
 from dclm.experiments import deconfound, monday, upworthy
 from dclm.models.embed import MINILM_ID
 from dclm.models.probe import Probe

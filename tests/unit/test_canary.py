@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from dclm.diagnose import CanaryError, canary_test, insert_marker, permutation_p, tied_rows
+from dclm.eval.canary import CanaryError, canary_test, insert_marker, permutation_p, tied_rows
 
 WORDS = ("river", "stone", "cloud", "paper", "lamp", "field", "glass", "horse", "bread", "chair")
 GOOD = ("great", "clear", "useful")
