@@ -19,6 +19,8 @@ import numpy as np
 from dclm.causal.crosscheck import dowhy_backdoor
 from dclm.causal.linear import ols
 from dclm.causal.simulate import MIN_N, simulate_listings
+from dclm.claims import Claim
+from dclm.config import ExperimentConfig, check_at_least, knob
 from dclm.profiles import Profile
 from dclm.train.options import DEFAULT_OPTIONS, JobOptions
 
@@ -32,22 +34,22 @@ SCATTER_SAMPLE = 600
 
 
 @dataclass(frozen=True)
-class Config:
-    seed: int = 0
-    n: int = 5_000
-    confounding: float = 1.0
-    marker_effect: float = 0.0
-    price_effect: float = 2.0
-    noise_sd: float = 2.0
-    sweep_strengths: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0)
-    sweep_n: int = 2_000
+class Config(ExperimentConfig):
+    """Chapter 1's simulated listings and the confounding-strength sweep."""
 
+    seed: int = knob(0, "seeds the listings and, through child streams, each sweep point")
+    n: int = knob(5_000, "listings in the main data set")
+    confounding: float = knob(1.0, "how strongly a low price raises the chance of saying 'affordable'")
+    marker_effect: float = knob(0.0, "the word's true effect on bookings a month (0: it does nothing)")
+    price_effect: float = knob(2.0, "bookings a month per SD of cheapness: the confounder's effect")
+    noise_sd: float = knob(2.0, "SD of the bookings noise")
+    sweep_strengths: tuple[float, ...] = knob((0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0),
+                                              "confounding strengths of the lesson figure's sweep")
+    sweep_n: int = knob(2_000, "listings per sweep point")
 
-def validate(cfg: Config) -> None:
-    """Sample sizes the simulator can draw."""
-    from dclm.config import check_at_least
-
-    check_at_least(cfg, {"n": MIN_N, "sweep_n": MIN_N})
+    def validate(self) -> None:
+        """Sample sizes the simulator can draw."""
+        check_at_least(self, {"n": MIN_N, "sweep_n": MIN_N})
 
 
 def config_for(profile: Profile, seed: int) -> Config:
@@ -101,6 +103,27 @@ def run(cfg: Config, work_dir=None, options: JobOptions = DEFAULT_OPTIONS) -> di
                 float(data.loc[data["confounder"] >= 0, "marker"].mean()),
             ],
         },
+    }
+
+
+# The claims chapter 1's lesson rests on (the experiment test asserts they hold).
+LESSON = ("naive_biased", "adjusted_recovers_truth", "dowhy_agrees")
+
+
+def claims(metrics: dict, data: dict | None = None) -> dict[str, Claim]:
+    """Chapter 1's sentences: the naive slope is off the truth by many SEs, the price-adjusted
+    one within 3 of its SEs, and dowhy's backdoor estimate is the same regression."""
+    truth, adjusted, se = metrics["true_effect"], metrics["adjusted_estimate"], metrics["adjusted_se"]
+    naive_off = abs(metrics["naive_estimate"] - truth) / se
+    adjusted_off = abs(adjusted - truth) / se
+    same = abs(metrics["dowhy_estimate"] - adjusted) <= 1e-8 * max(1.0, abs(adjusted))
+    return {
+        "naive_biased": Claim(naive_off > 5, f"the naive estimate ({metrics['naive_estimate']:+.2f}) is "
+                                             f"{naive_off:.0f} adjusted SEs from the truth ({truth:g})"),
+        "adjusted_recovers_truth": Claim(adjusted_off < 3, f"the price-adjusted estimate ({adjusted:+.3f}) is "
+                                                           f"{adjusted_off:.1f} SEs from the truth ({truth:g})"),
+        "dowhy_agrees": Claim(same, f"dowhy's backdoor estimate ({metrics['dowhy_estimate']:+.3f}) "
+                                    f"{'equals' if same else 'differs from'} the adjusted regression's"),
     }
 
 
