@@ -76,9 +76,12 @@ class ExperimentConfig:
 
     # Integer fields for which 0 means something (see check_config).
     ZERO_OK: ClassVar[tuple[str, ...]] = ()
+    # The least value of fields with a floor beyond check_config's (e.g. rows a simulator needs).
+    MINIMUMS: ClassVar[dict[str, int | float]] = {}
 
     def __post_init__(self) -> None:
         check_config(self)
+        check_at_least(self, self.MINIMUMS)
         self.validate()
 
     def validate(self) -> None:

@@ -80,16 +80,31 @@ class Profile:
         return dataclasses.replace(self, **changes)
 
 
+# What the GPU profiles share: the re-run's policy and its LoRA recipe (notes/paper.md §2.2),
+# the Academia dump, and an SST-2 classifier as the sentiment scorer s(T).
+# The Pythia suite the Upworthy scale study embeds with, smallest first (one training recipe,
+# eight sizes: the later analysis's models).
+PYTHIA = tuple(f"EleutherAI/pythia-{size}" for size in ("70m", "160m", "410m", "1b", "1.4b", "2.8b", "6.9b", "12b"))
+
+GPU_RECIPE: dict[str, object] = {
+    "device": "cuda",
+    "qa_source": "academia",
+    "policy_model_id": "HuggingFaceTB/SmolLM2-360M-Instruct",
+    "policy_lora_rank": 16,
+    "policy_max_length": 512,
+    "policy_batch_size": 8,
+    "policy_sft_lr": 2e-4,
+    "policy_dpo_lr": 5e-5,
+    "sentiment_model": "distilbert/distilbert-base-uncased-finetuned-sst-2-english",
+}
+
 PROFILES: dict[str, Profile] = {
     "tiny": Profile(
         name="tiny",
         description="CPU, minutes; the default, used by CI and the website build",
         device="cpu",
-        simulation_n=5_000,
-        sweep_n=2_000,
-        monte_carlo_reps=200,
-        qa_sft_questions=600,
-        qa_eval_questions=200,
+        simulation_n=5_000, sweep_n=2_000, monte_carlo_reps=200,
+        qa_sft_questions=600, qa_eval_questions=200,
         qa_source="generated",
         policy_model_id="tiny",
         policy_lora_rank=0,
@@ -110,29 +125,16 @@ PROFILES: dict[str, Profile] = {
     "colab": Profile(
         name="colab",
         description="one T4-class GPU (<= 14 GB VRAM), <= 30 minutes a chapter",
-        device="cuda",
-        simulation_n=100_000,
-        sweep_n=20_000,
-        monte_carlo_reps=1_000,
+        **GPU_RECIPE,
+        simulation_n=100_000, sweep_n=20_000, monte_carlo_reps=1_000,
         # Two training seeds (the fewest a paired test across seeds can use), each with a fifth
         # of the re-run's SFT split and a tenth of its evaluation split: per seed one epoch of
         # SFT, three DPO runs and five evaluations; about 30 T4 minutes in all (estimated, not
         # measured: no GPU has been lent to this project's checks yet).
-        qa_sft_questions=1_000,
-        qa_eval_questions=300,
-        qa_source="academia",
-        policy_model_id="HuggingFaceTB/SmolLM2-360M-Instruct",
-        policy_lora_rank=16,
-        policy_max_length=512,
-        policy_batch_size=8,
-        policy_sft_lr=2e-4,
-        policy_dpo_lr=5e-5,
-        training_seeds=2,
-        embed_model_ids=("EleutherAI/pythia-70m", "EleutherAI/pythia-160m", "EleutherAI/pythia-410m",
-                         "EleutherAI/pythia-1b"),
-        rl_policy_model_id="openai-community/gpt2",
-        sentiment_model="distilbert/distilbert-base-uncased-finetuned-sst-2-english",
-        rl_seeds=2,
+        qa_sft_questions=1_000, qa_eval_questions=300, training_seeds=2,
+        # Pythia 70m to 1b: what a T4 embeds in a session.
+        embed_model_ids=PYTHIA[:4],
+        rl_policy_model_id="openai-community/gpt2", rl_seeds=2,
         experiment_settings={
             "monday": {"sft_epochs": 1.0, "dpo_steps": 150, "save_steps": 100, "samples_per_prompt": 1,
                        "max_new_tokens": 32, "gradient_checkpointing": True},
@@ -143,26 +145,11 @@ PROFILES: dict[str, Profile] = {
     "paper": Profile(
         name="paper",
         description="the paper's protocol on a large GPU",
-        device="cuda",
-        simulation_n=1_000_000,
-        sweep_n=100_000,
-        monte_carlo_reps=2_000,
-        qa_sft_questions=5_000,
-        qa_eval_questions=3_000,
-        qa_source="academia",
-        policy_model_id="HuggingFaceTB/SmolLM2-360M-Instruct",
-        policy_lora_rank=16,
-        policy_max_length=512,
-        policy_batch_size=8,
-        policy_sft_lr=2e-4,
-        policy_dpo_lr=5e-5,
-        training_seeds=5,
-        embed_model_ids=("EleutherAI/pythia-70m", "EleutherAI/pythia-160m", "EleutherAI/pythia-410m",
-                         "EleutherAI/pythia-1b", "EleutherAI/pythia-1.4b", "EleutherAI/pythia-2.8b",
-                         "EleutherAI/pythia-6.9b", "EleutherAI/pythia-12b"),
-        rl_policy_model_id="EleutherAI/pythia-160m",
-        sentiment_model="distilbert/distilbert-base-uncased-finetuned-sst-2-english",
-        rl_seeds=5,
+        **GPU_RECIPE,
+        simulation_n=1_000_000, sweep_n=100_000, monte_carlo_reps=2_000,
+        qa_sft_questions=5_000, qa_eval_questions=3_000, training_seeds=5,
+        embed_model_ids=PYTHIA,
+        rl_policy_model_id="EleutherAI/pythia-160m", rl_seeds=5,
         experiment_settings={
             # The re-run's protocol (notes/paper.md §2.2); deviations are listed in chapter 3.
             "monday": {"sft_epochs": 1.0, "dpo_steps": 5_943, "save_steps": 500, "samples_per_prompt": 1,

@@ -58,22 +58,27 @@ def dowhy_backdoor(data: pd.DataFrame, treatment: str, outcome: str,
     With the same adjustment set it equals the regression-adjusted coefficient of
     :func:`dclm.causal.linear.ols`; the chapter shows both. None without dowhy.
     """
-    missing = [c for c in [treatment, outcome, *common_causes] if c not in data.columns]
+    estimate = _dowhy_estimate(data, treatment, outcome, common_causes, "backdoor.linear_regression")
+    return None if estimate is None else float(estimate.value)
+
+
+def _dowhy_estimate(data: pd.DataFrame, treatment: str, outcome: str, common_causes: list[str],
+                    method: str, instrument: str | None = None):
+    """dowhy's estimate object of ``method`` (None without dowhy), columns checked first."""
+    columns = [treatment, outcome, *([instrument] if instrument else []), *common_causes]
+    missing = [c for c in columns if c not in data.columns]
     if missing:
         raise ValueError(f"data has no column(s) {missing}; columns are {list(data.columns)}")
     with _quiet_dowhy():
         CausalModel = _causal_model()
         if CausalModel is None:
             return None
-        model = CausalModel(
-            data=data[[treatment, outcome, *common_causes]],
-            treatment=treatment,
-            outcome=outcome,
-            common_causes=common_causes,
-        )
+        instruments = {"instruments": [instrument], "common_causes": common_causes or None} if instrument else {
+            "common_causes": common_causes}
+        model = CausalModel(data=data[columns], treatment=treatment, outcome=outcome, **instruments)
         estimand = model.identify_effect(proceed_when_unidentifiable=True)
-        estimate = model.estimate_effect(estimand, method_name="backdoor.linear_regression")
-    return float(estimate.value)
+        params = {"method_params": {"iv_instrument_name": instrument}} if instrument else {}
+        return model.estimate_effect(estimand, method_name=method, **params)
 
 
 def dowhy_iv(data: pd.DataFrame, treatment: str, outcome: str, instrument: str,
@@ -85,22 +90,6 @@ def dowhy_iv(data: pd.DataFrame, treatment: str, outcome: str, instrument: str,
     estimate at all. So with controls it equals 2SLS *without* controls, not
     ``fit_2sls(..., exog=controls)``; chapter 2 shows when that matters. None without dowhy.
     """
-    causes = list(common_causes or [])
-    missing = [c for c in [treatment, outcome, instrument, *causes] if c not in data.columns]
-    if missing:
-        raise ValueError(f"data has no column(s) {missing}; columns are {list(data.columns)}")
-    with _quiet_dowhy():
-        CausalModel = _causal_model()
-        if CausalModel is None:
-            return None
-        model = CausalModel(
-            data=data[[treatment, outcome, instrument, *causes]],
-            treatment=treatment,
-            outcome=outcome,
-            instruments=[instrument],
-            common_causes=causes or None,
-        )
-        estimand = model.identify_effect(proceed_when_unidentifiable=True)
-        estimate = model.estimate_effect(estimand, method_name="iv.instrumental_variable",
-                                         method_params={"iv_instrument_name": instrument})
-    return float(estimate.value)
+    estimate = _dowhy_estimate(data, treatment, outcome, list(common_causes or []), "iv.instrumental_variable",
+                               instrument=instrument)
+    return None if estimate is None else float(estimate.value)

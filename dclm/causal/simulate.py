@@ -36,15 +36,8 @@ def has_marker(texts: pd.Series | list[str], marker: str = "affordable") -> np.n
     return np.fromiter((bool(pattern.search(t)) for t in texts), dtype=np.int64, count=len(texts))
 
 
-def simulate_listings(
-    n: int,
-    rng: np.random.Generator,
-    confounding: float = 1.0,
-    marker_effect: float = 0.0,
-    price_effect: float = 2.0,
-    noise_sd: float = 2.0,
-    marker: str = "affordable",
-) -> pd.DataFrame:
+def simulate_listings(n: int, rng: np.random.Generator, confounding: float = 1.0, marker_effect: float = 0.0,
+                      price_effect: float = 2.0, noise_sd: float = 2.0, marker: str = "affordable") -> pd.DataFrame:
     """Rental listings whose marker word is confounded by price.
 
     Returns a DataFrame with one row per listing:

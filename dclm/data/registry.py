@@ -47,29 +47,49 @@ class Dataset:
         return resources.files("dclm.data").joinpath("cards", self.card).read_text(encoding="utf-8")
 
 
+def _stackexchange(site: str, what: str, licence: str, second_source: str, **fields) -> Dataset:
+    """A Stack Exchange site's entry: the dump's archive, attribution and card follow from the site."""
+    return Dataset(
+        name=f"stackexchange-{site}",
+        title=f"{site}.stackexchange.com {what}",
+        source_urls=("https://archive.org/details/stackexchange", second_source),
+        licence=licence,
+        attribution=f"Stack Exchange, Inc. and the post authors of {site}.stackexchange.com",
+        card=f"stackexchange-{site}.md",
+        **fields,
+    )
+
+
+def _mind_split(split: str, how_to_get: str, notes: tuple[str, ...]) -> Dataset:
+    """A MIND-small split's entry: the two splits differ only in their name and zip file."""
+    return Dataset(
+        name=f"mind-small-{split}",
+        title=f"MIND small, {'training' if split == 'train' else 'development'} split (news.tsv, behaviors.tsv)",
+        source_urls=("https://msnews.github.io",),
+        licence="Microsoft Research License Terms (non-commercial research; no redistribution)",
+        attribution="F. Wu et al. (2020), MIND: A Large-scale Dataset for News Recommendation, ACL 2020",
+        card="mind.md",
+        download_url=f"https://mind201910small.blob.core.windows.net/release/MINDsmall_{split}.zip",
+        redistributable=False,
+        how_to_get=how_to_get,
+        notes=(*notes, "sha256=None: no official checksum is published"),
+    )
+
+
 REGISTRY: dict[str, Dataset] = {
     d.name: d
     for d in (
-        Dataset(
-            name="stackexchange-beer",
-            title="beer.stackexchange.com Posts.xml (Stack Exchange data dump, about March 2017)",
-            source_urls=("https://archive.org/details/stackexchange",
-                         "https://github.com/kevswanberg/beer_tentrr/blob/8e275ba23f3942c83e1297e7c62102282f3b0f82/Posts.xml"),
-            licence="CC BY-SA 3.0",
-            attribution="Stack Exchange, Inc. and the post authors of beer.stackexchange.com",
-            card="stackexchange-beer.md",
+        _stackexchange(
+            "beer", "Posts.xml (Stack Exchange data dump, about March 2017)", licence="CC BY-SA 3.0",
+            second_source="https://github.com/kevswanberg/beer_tentrr/blob/8e275ba23f3942c83e1297e7c62102282f3b0f82/Posts.xml",
             vendored="beer.stackexchange.com-Posts.xml.gz",
             original_sha256="37a93b290a79c20ee14127febfadb18e58a172e39f732f690512c1dac4da8777",
             how_to_get="shipped with dclm",
         ),
-        Dataset(
-            name="stackexchange-academia",
-            title="academia.stackexchange.com data dump (7z with Posts.xml)",
-            source_urls=("https://archive.org/details/stackexchange",
-                         "https://academia.stackexchange.com (account settings: data dump)"),
+        _stackexchange(
+            "academia", "data dump (7z with Posts.xml)",
             licence="CC BY-SA 3.0 (content before 2018-05-02) / CC BY-SA 4.0 (after)",
-            attribution="Stack Exchange, Inc. and the post authors of academia.stackexchange.com",
-            card="stackexchange-academia.md",
+            second_source="https://academia.stackexchange.com (account settings: data dump)",
             download_url="https://archive.org/download/stackexchange/academia.stackexchange.com.7z",
             how_to_get=("download academia.stackexchange.com.7z from the Stack Exchange data dump "
                         "(archive.org item 'stackexchange', or your account settings on the site since "
@@ -90,36 +110,13 @@ REGISTRY: dict[str, Dataset] = {
             original_sha256="0bd8ba9632cc1f72a7e78a2ef1b02193f62cb3bc795d312ad53632429350e638",
             how_to_get="shipped with dclm; the official 17-column CSVs from OSF also load",
         ),
-        Dataset(
-            name="mind-small-train",
-            title="MIND small, training split (news.tsv, behaviors.tsv)",
-            source_urls=("https://msnews.github.io",),
-            licence="Microsoft Research License Terms (non-commercial research; no redistribution)",
-            attribution=("F. Wu et al. (2020), MIND: A Large-scale Dataset for News Recommendation, "
-                         "ACL 2020"),
-            card="mind.md",
-            download_url="https://mind201910small.blob.core.windows.net/release/MINDsmall_train.zip",
-            redistributable=False,
-            how_to_get=("accept the licence at https://msnews.github.io, download MINDsmall_train.zip, "
-                        "unzip it and set DCLM_MIND_DIR to the folder holding news.tsv and behaviors.tsv"),
-            notes=("not shipped: its licence forbids redistribution; dclm falls back to a generator "
-                   "with the same schema (dclm.data.synthetic.write_mind)",
-                   "sha256=None: no official checksum is published"),
-        ),
-        Dataset(
-            name="mind-small-dev",
-            title="MIND small, development split (news.tsv, behaviors.tsv)",
-            source_urls=("https://msnews.github.io",),
-            licence="Microsoft Research License Terms (non-commercial research; no redistribution)",
-            attribution=("F. Wu et al. (2020), MIND: A Large-scale Dataset for News Recommendation, "
-                         "ACL 2020"),
-            card="mind.md",
-            download_url="https://mind201910small.blob.core.windows.net/release/MINDsmall_dev.zip",
-            redistributable=False,
-            how_to_get="as mind-small-train, with MINDsmall_dev.zip",
-            notes=("not shipped: its licence forbids redistribution",
-                   "sha256=None: no official checksum is published"),
-        ),
+        _mind_split("train", how_to_get=(
+            "accept the licence at https://msnews.github.io, download MINDsmall_train.zip, unzip it and set "
+            "DCLM_MIND_DIR to the folder holding news.tsv and behaviors.tsv"),
+            notes=("not shipped: its licence forbids redistribution; dclm falls back to a generator with the "
+                   "same schema (dclm.data.synthetic.write_mind)",)),
+        _mind_split("dev", how_to_get="as mind-small-train, with MINDsmall_dev.zip",
+                    notes=("not shipped: its licence forbids redistribution",)),
     )
 }
 

@@ -13,6 +13,7 @@ of listings for the figures.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -20,7 +21,7 @@ from dclm.causal.crosscheck import dowhy_backdoor
 from dclm.causal.linear import ols
 from dclm.causal.simulate import MIN_N, simulate_listings
 from dclm.claims import Claim
-from dclm.config import ExperimentConfig, check_at_least, knob
+from dclm.config import ExperimentConfig, knob
 from dclm.profiles import Profile
 from dclm.train.options import DEFAULT_OPTIONS, JobOptions
 
@@ -37,19 +38,18 @@ SCATTER_SAMPLE = 600
 class Config(ExperimentConfig):
     """Chapter 1's simulated listings and the confounding-strength sweep."""
 
+    # Sample sizes the simulator can draw.
+    MINIMUMS: ClassVar[dict[str, int]] = {"n": MIN_N, "sweep_n": MIN_N}
+
     seed: int = knob(0, "seeds the listings and, through child streams, each sweep point")
     n: int = knob(5_000, "listings in the main data set")
+    sweep_n: int = knob(2_000, "listings per sweep point")
+    sweep_strengths: tuple[float, ...] = knob((0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0),
+                                              "confounding strengths of the lesson figure's sweep")
     confounding: float = knob(1.0, "how strongly a low price raises the chance of saying 'affordable'")
     marker_effect: float = knob(0.0, "the word's true effect on bookings a month (0: it does nothing)")
     price_effect: float = knob(2.0, "bookings a month per SD of cheapness: the confounder's effect")
     noise_sd: float = knob(2.0, "SD of the bookings noise")
-    sweep_strengths: tuple[float, ...] = knob((0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0),
-                                              "confounding strengths of the lesson figure's sweep")
-    sweep_n: int = knob(2_000, "listings per sweep point")
-
-    def validate(self) -> None:
-        """Sample sizes the simulator can draw."""
-        check_at_least(self, {"n": MIN_N, "sweep_n": MIN_N})
 
 
 def config_for(profile: Profile, seed: int) -> Config:

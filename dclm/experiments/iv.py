@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -33,7 +34,7 @@ from dclm.causal.iv import WeakInstrumentWarning, fit_2sls, wald_ratio
 from dclm.causal.linear import ols
 from dclm.causal.simulate import MIN_N, SETTINGS, simulate_popularity
 from dclm.claims import Claim
-from dclm.config import ExperimentConfig, check_at_least, knob
+from dclm.config import ExperimentConfig, knob
 from dclm.profiles import Profile
 from dclm.train.options import DEFAULT_OPTIONS, JobOptions
 
@@ -66,6 +67,9 @@ VIOLATIONS = {
 class Config(ExperimentConfig):
     """Chapter 2's simulated news outcomes and its Monte Carlo studies."""
 
+    # Sample sizes the simulator can draw.
+    MINIMUMS: ClassVar[dict[str, int]] = {"n": MIN_N, "mc_n": MIN_N}
+
     seed: int = knob(0, "seeds the main draws and, through child streams, every Monte Carlo study")
     n: int = knob(5_000, "rows of each main data set")
     # Our default, not the paper's: at beta = 0.1 (the paper's, per SD of popularity) the
@@ -84,10 +88,6 @@ class Config(ExperimentConfig):
     dowhy_control_effect: float = knob(1.0, "effect of the observed control in the dowhy cross-check")
     measurement_error: float = knob(1.0, "SD of popularity's logging error in the proxy mechanism")
     hidden_confounding: float = knob(1.0, "strength of the unobserved cause of p and y in the hidden mechanism")
-
-    def validate(self) -> None:
-        """Sample sizes the simulator can draw."""
-        check_at_least(self, {"n": MIN_N, "mc_n": MIN_N})
 
 
 def config_for(profile: Profile, seed: int) -> Config:
