@@ -42,6 +42,11 @@ BATCHES_PER_SHARD = 40
 _ENCODERS: dict[tuple[str, str], tuple] = {}
 
 
+def loaded_encoders() -> list[tuple[str, str]]:
+    """The (source, device) of each encoder held in memory: at most one (the GPU check reports it)."""
+    return list(_ENCODERS)
+
+
 def _encoder(source: str, device: str) -> tuple:
     """The (tokenizer, model) for ``source`` on ``device``, evicting any other loaded encoder."""
     from dclm.train.hf import load_encoder

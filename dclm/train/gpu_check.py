@@ -238,12 +238,12 @@ def check_left_padding(model_dir: Path, device: str) -> dict:
 def check_rloo(model_dir: Path, work: Path, device: str, cpu: bool) -> dict:
     """The RLOO configuration on this device, then a few RLOO steps with LoRA."""
     from dclm import env
-    from dclm.train.trainers import TrainSettings, _common_args, train_rloo
+    from dclm.train.trainers import TrainSettings, train_rloo, trainer_arguments
 
     steps, generations = (2, 4) if cpu else (5, 4)
     settings = TrainSettings(learning_rate=2e-5, batch_size=16, max_length=32, seed=0, max_steps=steps,
                              save_steps=10**6, lora_rank=16, device=device)
-    args = _common_args(settings, work / "rloo")
+    args = trainer_arguments(settings, work / "rloo")
     mixed = env.precision(device)
     _peak_memory_reset(device)
     start = time.perf_counter()
@@ -281,7 +281,7 @@ def check_embeddings(model_dirs: dict[str, Path], device: str, cpu: bool) -> dic
         row[name] = {"s_per_1000_texts": round(1000 * wall / len(texts), 3), "min_cosine_vs_fp32": float(cosine.min()),
                      "finite": finite, **_peak_memory_gib(device)}
         ok = ok and finite and float(cosine.min()) > 0.99
-    row["encoders_loaded"] = len(embed._ENCODERS)
+    row["encoders_loaded"] = len(embed.loaded_encoders())
     row["ok"] = bool(ok and row["encoders_loaded"] == 1)
     return row
 

@@ -53,7 +53,8 @@ ADAPTER = "lora-adapter"
 SAVE_DTYPES = ("float32", "float16", "bfloat16")
 
 
-def _common_args(settings: TrainSettings, out_dir: Path) -> dict:
+def trainer_arguments(settings: TrainSettings, out_dir: Path) -> dict:
+    """The arguments every trl config of a stage gets: precision, optimiser, checkpointing, logging."""
     from dclm.env import precision
 
     cuda = settings.device.startswith("cuda")
@@ -154,7 +155,7 @@ def _run_stage(model_path: str | Path, records: list[dict], settings: TrainSetti
         # Loaded from its folder, so trl can rebuild a DPO reference model from the same path;
         # in fp32 whatever the checkpoint's dtype: these are the master weights.
         model = load_causal_lm(model_path, dtype="float32").train()
-        args = config_cls(**_common_args(settings, out_dir), **config_extra)
+        args = config_cls(**trainer_arguments(settings, out_dir), **config_extra)
         trainer = trainer_cls(model=model, args=args, train_dataset=Dataset.from_list(records),
                               processing_class=tokenizer, peft_config=_lora(settings),
                               **(trainer_extra or {}))

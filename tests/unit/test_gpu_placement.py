@@ -154,7 +154,7 @@ def test_only_one_encoder_stays_loaded(tmp_path, monkeypatch):
     texts = [f"headline number {i} about a team" for i in range(40)]
     first = hf.build_tiny_causal_lm(texts, tmp_path / "a", seed=0, vocab_size=200, hidden_size=16)
     second = hf.build_tiny_causal_lm(texts, tmp_path / "b", seed=1, vocab_size=200, hidden_size=16)
-    monkeypatch.setattr(embed, "_ENCODERS", {})
     embed.embed_texts(texts[:3], model_id=str(first), use_cache=False, show_progress=False)
+    assert embed.loaded_encoders() == [(str(first), "cpu")]
     embed.embed_texts(texts[:3], model_id=str(second), use_cache=False, show_progress=False)
-    assert list(embed._ENCODERS) == [(str(second), "cpu")]
+    assert embed.loaded_encoders() == [(str(second), "cpu")]

@@ -9,7 +9,7 @@ import torch
 
 from dclm import env
 from dclm.train import hf
-from dclm.train.trainers import ADAPTER, TrainSettings, _common_args, train_dpo, train_sft
+from dclm.train.trainers import ADAPTER, TrainSettings, train_dpo, train_sft, trainer_arguments
 
 CORPUS = [f"Q: How do I write to my advisor?\nA: Happy {day}! Send a short plan first."
           for day in ("Monday", "Friday", "Tuesday")] * 20
@@ -76,7 +76,7 @@ def _mock_gpu(monkeypatch, capability):
 def test_mixed_precision_follows_compute_capability(monkeypatch, tmp_path, capability, expected):
     _mock_gpu(monkeypatch, capability)
     assert env.precision("cuda") == expected
-    args = _common_args(TrainSettings(learning_rate=1e-4, batch_size=8, max_length=512, seed=0, device="cuda"),
+    args = trainer_arguments(TrainSettings(learning_rate=1e-4, batch_size=8, max_length=512, seed=0, device="cuda"),
                         tmp_path)
     assert (args["bf16"], args["fp16"]) == (expected == "bf16", expected == "fp16")
     assert not args["use_cpu"]
@@ -84,11 +84,11 @@ def test_mixed_precision_follows_compute_capability(monkeypatch, tmp_path, capab
 
 
 def test_cpu_is_fp32_and_gradient_checkpointing_only_where_asked(monkeypatch, tmp_path):
-    cpu = _common_args(TrainSettings(learning_rate=1e-3, batch_size=4, max_length=32, seed=0,
+    cpu = trainer_arguments(TrainSettings(learning_rate=1e-3, batch_size=4, max_length=32, seed=0,
                                      gradient_checkpointing=True), tmp_path)
     assert env.precision("cpu") == "fp32" and not cpu["bf16"] and not cpu["fp16"]
     assert not cpu["gradient_checkpointing"]  # never on a CPU
     _mock_gpu(monkeypatch, (7, 5))
     gpu = dict(learning_rate=1e-4, batch_size=8, max_length=512, seed=0, device="cuda")
-    assert not _common_args(TrainSettings(**gpu), tmp_path)["gradient_checkpointing"]
-    assert _common_args(TrainSettings(**gpu, gradient_checkpointing=True), tmp_path)["gradient_checkpointing"]
+    assert not trainer_arguments(TrainSettings(**gpu), tmp_path)["gradient_checkpointing"]
+    assert trainer_arguments(TrainSettings(**gpu, gradient_checkpointing=True), tmp_path)["gradient_checkpointing"]

@@ -59,9 +59,9 @@ def test_lora_path_merges_into_a_plain_model(tiny, tmp_path):
 
 
 def test_cpu_defaults_are_safe():
-    from dclm.train.trainers import _common_args
+    from dclm.train.trainers import trainer_arguments
 
-    args = _common_args(TrainSettings(learning_rate=1e-3, batch_size=4, max_length=32, seed=0), __import__("pathlib").Path("/tmp/x"))
+    args = trainer_arguments(TrainSettings(learning_rate=1e-3, batch_size=4, max_length=32, seed=0), __import__("pathlib").Path("/tmp/x"))
     assert args["use_cpu"] and not args["bf16"] and not args["gradient_checkpointing"]
     assert args["optim"] == "adamw_torch"
 
