@@ -50,16 +50,12 @@ def test_metric_keys(tiny_run):
     assert [r["balance"] for r in rows] == sorted(r["balance"] for r in rows)
 
 
-# The claims chapter 3's prose builds on; each must hold on the tiny run.
-LESSON = ("dpo_raises_monday_share", "dpo_lowers_friday", "deconfounded_below_dpo", "deconfounded_share_close_to_sft",
-          "raw_balance_monday", "raw_balance_friday", "dose_amplification_grows", "dose_at_rerun_balance")
-
-
 def test_chapter_claims_hold(tiny_run):
     from dclm.experiments import monday
 
+    # The claims chapter 3's prose builds on; each must hold on the tiny run.
     claims = monday.claims(tiny_run[0]["metrics"])
-    for key in LESSON:
+    for key in monday.LESSON:
         assert claims[key].holds, claims[key].text
     p = tiny_run[0]["metrics"]["pvalues"]["dpo_vs_sft"]
     assert p["monday_share"] < 0.05 and p["friday"] < 0.05
@@ -204,14 +200,14 @@ def test_colab_profile_resolves_hub_ids_and_runs_with_a_saved_model_in_their_pla
     from dclm.train.hf import build_tiny_causal_lm
 
     _, cfg = resolve_config("monday", profile="colab")
-    assert cfg.model_id == "HuggingFaceTB/SmolLM2-360M-Instruct" and cfg.lora_rank == 16
+    assert cfg.policy_model_id == "HuggingFaceTB/SmolLM2-360M-Instruct" and cfg.lora_rank == 16
     assert cfg.data == "academia" and (cfg.sft_questions, cfg.eval_questions) == (1_000, 300)
     assert cfg.training_seeds >= 2  # a paired test across training seeds needs two
     assert cfg.device == "cuda"
     stand_in = build_tiny_causal_lm(["Q: x\nA: Happy Monday! y"] * 50, tmp_path / "smollm2-stand-in", seed=0,
                                     vocab_size=300)
     result = dclm("run", "monday", "--profile", "colab", "--out", str(tmp_path / "out"), "--no-cache", *MINI,
-                  "--set", f"model_id={stand_in}", "--set", "data=generated", "--set", "max_length=48")
+                  "--set", f"policy_model_id={stand_in}", "--set", "data=generated", "--set", "max_length=48")
     assert result.returncode == 0, result.stderr[-3000:]
     envelope = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert envelope["profile"] == "colab" and envelope["config"]["lora_rank"] == 16
@@ -219,4 +215,4 @@ def test_colab_profile_resolves_hub_ids_and_runs_with_a_saved_model_in_their_pla
 
     # The envelope records the device actually used: the profile asks for CUDA, this machine may lack it.
     assert envelope["device"] == ("cuda" if torch.cuda.is_available() else "cpu")
-    assert envelope["config"]["model_id"] == str(stand_in)
+    assert envelope["config"]["policy_model_id"] == str(stand_in)
