@@ -216,3 +216,23 @@ def test_colab_profile_resolves_hub_ids_and_runs_with_a_saved_model_in_their_pla
     # The envelope records the device actually used: the profile asks for CUDA, this machine may lack it.
     assert envelope["device"] == ("cuda" if torch.cuda.is_available() else "cpu")
     assert envelope["config"]["policy_model_id"] == str(stand_in)
+
+
+def test_a_seed_trained_in_the_readers_kernel_gives_its_thread_count_back(tmp_path):
+    # One worker trains in this process, as in a chapter on a one-GPU Colab: the trainers want
+    # one torch thread, the reader's kernel wants its own count back afterwards.
+    import torch
+
+    from dclm.experiments import monday
+    from dclm.train.options import JobOptions
+
+    cfg = monday.Config(n_questions=200, sft_questions=60, eval_questions=20, training_seeds=1, dpo_steps=4,
+                        save_steps=4, sft_epochs=1.0, samples_per_prompt=2, workers=1, batch_size=8)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        result = monday.run(cfg, tmp_path, JobOptions(show_progress=False))
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    assert result["metrics"]["n_runs"] == 1
