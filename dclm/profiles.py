@@ -180,7 +180,7 @@ def get_profile(name: str | None = None) -> Profile:
 # every other profile fine-tunes a pretrained one, which wants learning rates 10-100x lower.
 SETTING_REASONS: dict[str, dict[str, str]] = {
     "monday": {
-        "model_id": "tiny: a 2-layer GPT-NeoX built here; colab and paper: the re-run's SmolLM2-360M-Instruct",
+        "policy_model_id": "tiny: a 2-layer GPT-NeoX built here; colab and paper: the re-run's SmolLM2-360M-Instruct",
         "sft_questions": "questions whose answers are SFT data; paper = the re-run's 5,000, colab a third "
                          "of that to fit a T4 session, tiny what the generator provides",
         "eval_questions": "held-out questions answered by each model; paper = the re-run's 3,000",

@@ -50,16 +50,12 @@ def test_metric_keys(tiny_run):
     assert [r["balance"] for r in rows] == sorted(r["balance"] for r in rows)
 
 
-# The claims chapter 3's prose builds on; each must hold on the tiny run.
-LESSON = ("dpo_raises_monday_share", "dpo_lowers_friday", "deconfounded_below_dpo", "deconfounded_share_close_to_sft",
-          "raw_balance_monday", "raw_balance_friday", "dose_amplification_grows", "dose_at_rerun_balance")
-
-
 def test_chapter_claims_hold(tiny_run):
     from dclm.experiments import monday
 
+    # The claims chapter 3's prose builds on; each must hold on the tiny run.
     claims = monday.claims(tiny_run[0]["metrics"])
-    for key in LESSON:
+    for key in monday.LESSON:
         assert claims[key].holds, claims[key].text
     p = tiny_run[0]["metrics"]["pvalues"]["dpo_vs_sft"]
     assert p["monday_share"] < 0.05 and p["friday"] < 0.05
@@ -204,14 +200,14 @@ def test_colab_profile_resolves_hub_ids_and_runs_with_a_saved_model_in_their_pla
     from dclm.train.hf import build_tiny_causal_lm
 
     _, cfg = resolve_config("monday", profile="colab")
-    assert cfg.model_id == "HuggingFaceTB/SmolLM2-360M-Instruct" and cfg.lora_rank == 16
+    assert cfg.policy_model_id == "HuggingFaceTB/SmolLM2-360M-Instruct" and cfg.lora_rank == 16
     assert cfg.data == "academia" and (cfg.sft_questions, cfg.eval_questions) == (1_000, 300)
     assert cfg.training_seeds >= 2  # a paired test across training seeds needs two
     assert cfg.device == "cuda"
     stand_in = build_tiny_causal_lm(["Q: x\nA: Happy Monday! y"] * 50, tmp_path / "smollm2-stand-in", seed=0,
                                     vocab_size=300)
     result = dclm("run", "monday", "--profile", "colab", "--out", str(tmp_path / "out"), "--no-cache", *MINI,
-                  "--set", f"model_id={stand_in}", "--set", "data=generated", "--set", "max_length=48")
+                  "--set", f"policy_model_id={stand_in}", "--set", "data=generated", "--set", "max_length=48")
     assert result.returncode == 0, result.stderr[-3000:]
     envelope = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert envelope["profile"] == "colab" and envelope["config"]["lora_rank"] == 16
@@ -219,4 +215,24 @@ def test_colab_profile_resolves_hub_ids_and_runs_with_a_saved_model_in_their_pla
 
     # The envelope records the device actually used: the profile asks for CUDA, this machine may lack it.
     assert envelope["device"] == ("cuda" if torch.cuda.is_available() else "cpu")
-    assert envelope["config"]["model_id"] == str(stand_in)
+    assert envelope["config"]["policy_model_id"] == str(stand_in)
+
+
+def test_a_seed_trained_in_the_readers_kernel_gives_its_thread_count_back(tmp_path):
+    # One worker trains in this process, as in a chapter on a one-GPU Colab: the trainers want
+    # one torch thread, the reader's kernel wants its own count back afterwards.
+    import torch
+
+    from dclm.experiments import monday
+    from dclm.train.options import JobOptions
+
+    cfg = monday.Config(n_questions=200, sft_questions=60, eval_questions=20, training_seeds=1, dpo_steps=4,
+                        save_steps=4, sft_epochs=1.0, samples_per_prompt=2, workers=1, batch_size=8)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        result = monday.run(cfg, tmp_path, JobOptions(show_progress=False))
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    assert result["metrics"]["n_runs"] == 1

@@ -78,7 +78,7 @@ def test_monday_pool_is_sized_by_the_gpus(monkeypatch, tmp_path):
     monkeypatch.setattr(pool, "ProcessPoolExecutor", fake_pool)
     (tmp_path / "prepared.json").write_text(json.dumps({"summary": {}}))
     with pytest.raises(Stop):
-        monday.run(monday.Config(model_id="a/hub-model", training_seeds=4, device="cuda"), tmp_path)
+        monday.run(monday.Config(policy_model_id="a/hub-model", training_seeds=4, device="cuda"), tmp_path)
     # worker_pool runs its parent-death setup first, then the GPU pin it was given.
     assert recorded["max_workers"] == 3 and recorded["initargs"][1] is env._pin_to_gpu
 

@@ -115,7 +115,7 @@ def test_dose_claims_follow_the_numbers():
 
 def test_dose_strengths_outside_zero_one_are_refused():
     from dclm.config import ConfigError
-    from dclm.experiments.monday import Config, validate
+    from dclm.experiments.monday import Config
 
     with pytest.raises(ConfigError, match=r"dose_strengths=1\.5: each strength must be strictly between 0"):
-        validate(Config(dose_strengths=(1.5,)))
+        Config(dose_strengths=(1.5,))

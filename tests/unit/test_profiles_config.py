@@ -126,7 +126,7 @@ def test_pretrained_models_never_get_the_tiny_models_learning_rates():
 
     for name in ("colab", "paper"):
         m, d = monday.config_for(PROFILES[name], 0), deconfound.config_for(PROFILES[name], 0)
-        assert m.model_id != "tiny" and d.policy_model_id != "tiny"
+        assert m.policy_model_id != "tiny" and d.policy_model_id != "tiny"
         # LoRA on a pretrained model: 1e-4-ish for SFT, lower for preference and RL updates.
         assert m.sft_lr <= 3e-4 and d.sft_lr <= 3e-4, name
         assert m.dpo_lr <= 1e-4 and d.rl_lr <= 1e-4, name

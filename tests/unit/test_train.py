@@ -132,11 +132,11 @@ def test_generation_seeds_are_pooled_within_a_training_seed(tiny):
     from dclm.experiments import monday
 
     cfg = monday.Config(samples_per_prompt=4, max_new_tokens=3, generation_seeds=3)
-    out = monday._evaluate(tiny, ["Q: How do I handle my advisor?\nA:", "Q: What?\nA:"], cfg, seed=5)
+    out = monday.evaluate_model(tiny, ["Q: How do I handle my advisor?\nA:", "Q: What?\nA:"], cfg, seed=5)
     passes = out["rates_by_generation_seed"]
     assert len(passes) == 3
     for key in ("happy", "monday", "friday"):  # equal-sized passes: the pooled rate is their mean
         assert out["rates"][key] == pytest.approx(sum(p[key] for p in passes) / 3)
-    one = monday._evaluate(tiny, ["Q: How do I handle my advisor?\nA:", "Q: What?\nA:"],
+    one = monday.evaluate_model(tiny, ["Q: How do I handle my advisor?\nA:", "Q: What?\nA:"],
                            monday.Config(samples_per_prompt=4, max_new_tokens=3), seed=5)
     assert one["rates"] == passes[0]  # generation seed 0 is the one-pass run's seed

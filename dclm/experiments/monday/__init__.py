@@ -1,0 +1,50 @@
+"""Chapter 3: the Monday effect. SFT learns a confounded marker's data rate; DPO amplifies it.
+
+Stack Exchange answers posted on Monday score higher (more people are around), not because
+they are better. Prepend "Happy Monday!" to Monday answers and "Happy Friday!" to Friday
+answers, fine-tune a policy on the answers (SFT), then on score preferences (DPO): DPO pushes
+up whatever separates chosen from rejected answers, so it writes "Happy Monday!" more and
+"Happy Friday!" less. The fix, DeconfoundLM: remove the weekday's effect from the scores
+(``deconfound_outcome`` with weekday as a categorical confounder) before building pairs.
+
+Models: ``base``, ``sft``, ``dpo`` (pairs from raw scores), ``dpo_deconfounded``. The steps:
+``config`` (the settings), ``data`` (answers, ĥ(weekday), pairs and their balance), ``training``
+(SFT and DPO per training seed, evaluation, the run), ``summary`` (rates across seeds, the
+dose-response), ``claims`` and ``figures``.
+"""
+
+from dclm.experiments.monday.claims import LESSON, claims
+from dclm.experiments.monday.config import H_ESTIMATORS, MODELS, SEED_DOC, Config, config_for
+from dclm.experiments.monday.data import (
+    adjust_scores,
+    dose_key,
+    load_answers,
+    pair_balance,
+    prepare,
+    prepare_once,
+)
+from dclm.experiments.monday.figures import figures
+from dclm.experiments.monday.summary import (
+    COMPARISONS,
+    REPORTED,
+    RERUN_MONDAY_BALANCE,
+    dose_response,
+    paired_values,
+    summarize,
+)
+from dclm.experiments.monday.training import (
+    base_model,
+    draw_pairs,
+    evaluate_model,
+    run,
+    train_one_seed,
+    train_settings,
+)
+
+__all__ = [
+    "COMPARISONS", "H_ESTIMATORS", "LESSON", "MODELS", "REPORTED", "RERUN_MONDAY_BALANCE", "SEED_DOC", "Config",
+    "adjust_scores", "base_model", "claims", "config_for", "dose_key", "dose_response", "draw_pairs",
+    "evaluate_model", "figures", "load_answers", "pair_balance", "paired_values", "prepare", "prepare_once", "run",
+    "summarize",
+    "train_one_seed", "train_settings",
+]

@@ -1,0 +1,130 @@
+"""Chapter 3's run settings: the data, the policy, its SFT and DPO stages and its evaluation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from dclm.config import ConfigError, ExperimentConfig, check_choice, knob
+from dclm.profiles import Profile, apply_settings
+
+SEED_DOC = (
+    "seeds the generated data, the question split, the pair construction and the tiny base "
+    "model; training seed k uses 1000*seed + k for its trainers, its draw of DPO pairs and its "
+    "generations (generation seed g > 0 adds 1,000,000*g)"
+)
+MODELS = ("base", "sft", "dpo", "dpo_deconfounded")
+# How ĥ(weekday) can be estimated (see dclm.experiments.monday.data.adjust_scores).
+H_ESTIMATORS = ("within_question", "pooled")
+DATA_SOURCES = ("generated", "beer", "academia")
+
+
+@dataclass(frozen=True)
+class Config(ExperimentConfig):
+    """Chapter 3's Stack Exchange answers, the SFT and DPO runs on them and the marker evaluation."""
+
+    ZERO_OK: ClassVar[tuple[str, ...]] = ("workers", "lora_rank")
+
+    seed: int = knob(0, SEED_DOC)
+
+    # The answers and the question split.
+    data: str = knob("generated", '"generated" (Academia-like generator), "beer" (shipped), "academia", '
+                                  "or the path of a Posts.xml(.gz) or a site's .7z dump")
+    # Large enough that the deconfounded pairs' leftover marker imbalance (sampling noise,
+    # which DPO amplifies) is small; generating is cheap, training does not grow.
+    n_questions: int = knob(12_000, "questions the generator writes (generated data only)")
+    max_words: int = knob(180, "longest answer kept, in words (the re-run's filter)")
+    marker_days: tuple[str, ...] = knob(("Monday", "Friday"), "weekdays whose answers get a 'Happy <day>!' marker")
+    sft_questions: int = knob(600, "questions whose answers are SFT data", why=(
+        "questions whose answers are SFT data; paper = the re-run's 5,000, colab a third "
+        "of that to fit a T4 session, tiny what the generator provides"))
+    eval_questions: int = knob(200, "held-out questions each model answers",
+                               why="held-out questions answered by each model; paper = the re-run's 3,000")
+
+    # The policy and how it is trained.
+    policy_model_id: str = knob(
+        "tiny", 'the base policy: a hub id, a saved model folder, or "tiny" (built here)',
+        why="tiny: a 2-layer GPT-NeoX built here; colab and paper: the re-run's SmolLM2-360M-Instruct")
+    tiny_vocab: int = knob(2_000, "tokenizer vocabulary of the tiny model")
+    tiny_hidden: int = knob(64, "hidden width of the tiny model")
+    tiny_layers: int = knob(2, "transformer layers of the tiny model")
+    prompt_format: str = knob("Q: {question}\nA:", 'a template with {question}, or "chat": the model\'s own chat '
+                              "template (an Instruct model), with the question as the user turn", why=(
+                                  "paper: the Instruct model's chat template (question as the user turn); colab and "
+                                  "tiny: a plain 'Q: ... A:' prompt (the tiny model has no chat template)"))
+    training_seeds: int = knob(4, "independent SFT + DPO runs, the unit of every interval", why=(
+        "independent SFT+DPO runs (the intervals go across them); paper = the re-run's 5"))
+    lora_rank: int = knob(0, "SFT LoRA rank (DPO uses half); 0 = full fine-tuning", why="SFT LoRA rank (DPO uses "
+                          "half, 8 in the re-run); 0 = full fine-tuning of the tiny model")
+    batch_size: int = knob(16, "per-device batch of SFT and DPO", why="per-device batch; 8 in the re-run")
+    max_length: int = knob(64, "tokens per prompt + answer", why="tokens per prompt + answer; 512 in the re-run, "
+                                                                 "64 covers the tiny generator's answers")
+    save_steps: int = knob(25, "checkpoint interval of every training stage",
+                           why="checkpoint interval: a killed run resumes from here; a GPU step is slower but a "
+                               "save of a 360M model costs seconds, so every few minutes")
+    # SFT on the marked answers; DPO on score preferences.
+    sft_epochs: float = knob(2.0, "passes over the SFT answers", why="one epoch in the re-run; the tiny model "
+                             "starts from random weights and needs two")
+    sft_lr: float = knob(2e-3, "SFT learning rate",
+                         why="2e-4 is the re-run's LoRA rate; 2e-3 only for the tiny model trained from scratch")
+    dpo_steps: int = knob(100, "DPO updates per run", why=("paper: 4 epochs of the re-run's 11,886 pairs at "
+                                                           "batch 8; colab: 2,400 pairs; tiny: 1,600 pairs"))
+    dpo_lr: float = knob(1e-3, "DPO learning rate", why=(
+        "not reported by the re-run; 5e-5 for LoRA adapters (which start at zero; full "
+        "fine-tuning DPO uses ~5e-6); 1e-3 only for the tiny model"))
+    dpo_beta: float = knob(0.1, "DPO's beta: how far from the SFT model the policy may move")
+    # Plain DPO leaves features the pairs do not separate unconstrained, and on the tiny model
+    # they drift far in a random direction per training seed; the anchor holds them at the data's rate.
+    dpo_sft_weight: float = knob(3.0, "weight of the chosen answers' negative log-likelihood added to the DPO loss")
+    # Integer votes cannot resolve smaller differences between deconfounded scores.
+    deconfounded_margin: float = knob(0.5, "deconfounded scores closer than this (in votes) are ties: no pair")
+    # "within_question" estimates weekday effects from comparisons between answers to the same
+    # question, which is how pairs are built; "pooled" takes weekday means over all answers.
+    h_estimator: str = knob("within_question", 'how ĥ(weekday) is estimated: "within_question" (question '
+                                               'fixed effects) or "pooled"')
+    # Each strength κ builds pairs from score − (1 − κ)·ĥ(weekday): one more DPO run per
+    # strength and training seed.
+    dose_strengths: tuple[float, ...] = knob((0.5,), "dose-response strengths, each strictly between 0 (the "
+                                                     "deconfounded pairs) and 1 (the raw pairs)")
+
+    # Generation from each model.
+    samples_per_prompt: int = knob(10, "answers sampled per held-out question", why=(
+        "one answer per question and model (the re-run); tiny samples 10 short ones "
+        "per question for tighter rates"))
+    max_new_tokens: int = knob(3, "tokens generated per answer", why="paper: a full answer (512 tokens, the "
+                               "re-run's completion limit); colab: the first 32 tokens, where the marker is; "
+                               "tiny: the marker's 3 tokens")
+    # Pooled within a training seed, so intervals still go across training seeds.
+    generation_seeds: int = knob(1, "sampling passes over the held-out questions per model and training seed",
+                                 why="sampling passes over the held-out questions per model and training seed "
+                                     "(the re-run: 5), pooled within a training seed")
+
+    # Where it runs.
+    workers: int = knob(0, "parallel training processes; 0 = one per CPU core, or per GPU")
+    gradient_checkpointing: bool = knob(False, "trade compute for memory (a GPU profile whose memory needs it)",
+                                        why="on only where memory needs it: DPO on 2 x 8 x 512 tokens of a 360M "
+                                            "model is tight on a 15 GB T4 (estimated)")
+    save_dtype: str = knob("float32", "dtype of the saved trained models; bf16 would round DPO's update away")
+    device: str = knob("cpu", "what the profile asks for; CPU when no GPU is present")
+
+    def validate(self) -> None:
+        """Data source, marker days, ĥ estimator and dose strengths this module can use."""
+        from dclm.data.stackexchange import WEEKDAYS
+
+        check_choice("data", self.data, DATA_SOURCES, or_path="a Posts.xml, Posts.xml.gz or a site's .7z dump")
+        check_choice("marker_days", self.marker_days, WEEKDAYS)
+        check_choice("h_estimator", self.h_estimator, H_ESTIMATORS)
+        for strength in self.dose_strengths:
+            if not 0 < strength < 1:
+                raise ConfigError(f"dose_strengths={','.join(map(str, self.dose_strengths))}: each strength must be "
+                                  "strictly between 0 (the deconfounded pairs) and 1 (the raw pairs)")
+
+
+def config_for(profile: Profile, seed: int) -> Config:
+    """The profile's data source, policy model, LoRA rank, sizes and learning rates for chapter 3."""
+    cfg = Config(seed=seed, data=profile.qa_source, sft_questions=profile.qa_sft_questions,
+                 eval_questions=profile.qa_eval_questions, training_seeds=profile.training_seeds,
+                 policy_model_id=profile.policy_model_id, lora_rank=profile.policy_lora_rank,
+                 max_length=profile.policy_max_length, batch_size=profile.policy_batch_size,
+                 sft_lr=profile.policy_sft_lr, dpo_lr=profile.policy_dpo_lr, device=profile.device)
+    return apply_settings(cfg, profile, "monday")

@@ -1,0 +1,39 @@
+"""Chapter 3's figures, drawn from a run's metrics and data."""
+
+from __future__ import annotations
+
+from dclm.experiments.monday.config import MODELS
+
+
+def figures(result) -> dict:
+    """``lesson`` (per-seed marker rates by model), ``weekday_scores``, ``pairs`` (marker balance of
+    the raw and deconfounded pairs) and ``dose`` (DPO's change against the pairs' imbalance)."""
+    from dclm import viz
+
+    m, data = result.metrics, result.data
+    weekday = data["summary"]["weekday_scores"]
+    runs = m["per_seed"]
+    clusters = {"monday": "'Monday' rate", "friday": "'Friday' rate", "monday_share": "Monday share"}
+    lesson = {model: {label: [v for v in runs[model][key] if v is not None] for key, label in clusters.items()}
+              for model in MODELS if model != "base"}
+    balance = m["balance"]
+    return {
+        "lesson": viz.seed_bars(
+            lesson, ylabel="share of generations",
+            title=f"Marker rates and Monday share by model ({m['n_runs']} training seeds)"),
+        "weekday_scores": viz.bars_with_errors(
+            weekday["weekday"], weekday["mean"], weekday["se"], ylabel="mean answer score (votes)",
+            title="Mean answer score by the weekday it was posted"),
+        "pairs": viz.grouped_rates(
+            {kind_label: {f"'{d.capitalize()}' marker": (balance[kind][d]["diff"], balance[kind][d]["se"])
+                          for d in balance[kind]}
+             for kind, kind_label in (("raw", "raw scores"), ("deconfounded", "weekday removed"))},
+            data_rates=None, ylabel="chosen minus rejected share of pairs",
+            title="Marker balance between chosen and rejected answers (95% intervals)",
+            colors={"raw scores": "dpo", "weekday removed": "dpo_deconfounded"}),
+        "dose": viz.dose_response(
+            m["dose"]["rows"], reference=m["dose"]["rerun_balance"], reference_label="re-run's pairs (reported)",
+            xlabel="Monday balance of the DPO pairs (chosen minus rejected share)",
+            ylabel="DPO minus SFT Monday share",
+            title=f"DPO's change in Monday share by the imbalance left in its pairs ({m['n_runs']} training seeds)"),
+    }
