@@ -1,0 +1,56 @@
+"""Causal graphs drawn in one style: chapter 1's listings graph, chapter 2 and 5's news graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch
+
+from dclm.viz.style import STYLE
+
+
+def draw_dag(nodes: Mapping[str, tuple[float, float]], edges: Sequence[tuple[str, str]],
+             dashed: Sequence[tuple[str, str]] = (), title: str = "") -> Figure:
+    """A small causal graph: labelled circles and arrows; ``dashed`` edges are the questioned ones."""
+    with plt.rc_context({**STYLE, "axes.grid": False}):
+        fig, ax = plt.subplots(figsize=(4.8, 3.0))
+        for name, (x, y) in nodes.items():
+            ax.text(x, y, name, ha="center", va="center", fontsize=10, zorder=3,
+                    bbox={"boxstyle": "circle,pad=0.6", "facecolor": "white", "edgecolor": "black"})
+        for src, dst in edges:
+            (x0, y0), (x1, y1) = nodes[src], nodes[dst]
+            ax.add_patch(FancyArrowPatch(
+                (x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=14, shrinkA=28, shrinkB=28,
+                linestyle="--" if (src, dst) in dashed else "-", color="black", zorder=2,
+            ))
+        xs = [p[0] for p in nodes.values()]
+        ys = [p[1] for p in nodes.values()]
+        ax.set(xlim=(min(xs) - 0.3, max(xs) + 0.3), ylim=(min(ys) - 0.35, max(ys) + 0.35), title=title)
+        ax.axis("off")
+        fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def news_dag(hidden: bool = False, proxy: bool = False) -> Figure:
+    """The book's one graph for the news story (chapters 2, 5, 6), drawn the same everywhere.
+
+    Z (region) -> p (popularity) -> y (clicks) <- s(T) (text); s(T) -> p dashed: present in the
+    entangled setting only. ``hidden`` adds an unobserved U -> p, U -> y; ``proxy`` adds the
+    logged proxy p~ of p.
+    """
+    nodes = {"Z\nregion": (0.0, 1.0), "p\npopularity": (1.0, 1.0), "s(T)\ntext": (1.0, 0.0),
+             "y\nclicks": (2.0, 0.5)}
+    edges = [("Z\nregion", "p\npopularity"), ("p\npopularity", "y\nclicks"), ("s(T)\ntext", "y\nclicks"),
+             ("s(T)\ntext", "p\npopularity")]
+    if hidden:
+        nodes["U\nunobserved"] = (2.0, 1.6)
+        edges += [("U\nunobserved", "p\npopularity"), ("U\nunobserved", "y\nclicks")]
+    if proxy:
+        nodes["p~\nlogged"] = (0.0, 0.0)
+        edges.append(("p\npopularity", "p~\nlogged"))
+    title = "Z -> p -> y <- s(T); s(T) -> p (dashed) when entangled"
+    return draw_dag(nodes, edges, dashed=[("s(T)\ntext", "p\npopularity")], title=title)
