@@ -38,7 +38,7 @@ from typing import Any
 
 from dclm import cache, env
 from dclm.config import apply_overrides, check_config, check_seed, to_dict
-from dclm.profiles import PROFILES, SETTING_REASONS, get_profile
+from dclm.profiles import PROFILES, get_profile
 from dclm.train.options import JobOptions
 
 EXPERIMENTS: dict[str, str] = {
@@ -302,9 +302,9 @@ def run(name: str, profile: str | None = None, seed: int = 0,
 def settings_table(name: str, seed: int = 0):
     """Each profile's value of the settings that differ by profile, with the reason: a DataFrame.
 
-    Rows are ``dclm.profiles.SETTING_REASONS[name]``; values are the resolved configs (what
-    ``dclm run name --profile P`` would use), so the table cannot drift from the code. Shown
-    at the top of chapters 3-5.
+    Rows are the config fields that carry a reason (``knob(..., why=...)``), in the config's
+    order; values are the resolved configs (what ``dclm run name --profile P`` would use), so
+    the table cannot drift from the code. Shown at the top of chapters 3-5.
     """
     import pandas as pd
 
@@ -318,8 +318,8 @@ def settings_table(name: str, seed: int = 0):
             return f"{value:g}"
         return str(value).rsplit("/", 1)[-1] if isinstance(value, str) else str(value)
 
-    rows = {key: {**{p: shown(configs[p][key]) for p in PROFILES}, "why": why}
-            for key, why in SETTING_REASONS.get(name, {}).items()}
+    reasons = {f.name: f.metadata["why"] for f in dataclasses.fields(module.Config) if "why" in f.metadata}
+    rows = {key: {**{p: shown(configs[p][key]) for p in PROFILES}, "why": why} for key, why in reasons.items()}
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "setting"
     return table

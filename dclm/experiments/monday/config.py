@@ -29,7 +29,9 @@ class Config(ExperimentConfig):
 
     # The answers and the question split.
     data: str = knob("generated", '"generated" (Academia-like generator), "beer" (shipped), "academia", '
-                                  "or the path of a Posts.xml(.gz) or a site's .7z dump")
+                                  "or the path of a Posts.xml(.gz) or a site's .7z dump",
+                     why="tiny: the schema-true Academia-like generator (nothing to download); colab and paper: "
+                         "the real Academia dump the re-run used")
     # Large enough that the deconfounded pairs' leftover marker imbalance (sampling noise,
     # which DPO amplifies) is small; generating is cheap, training does not grow.
     n_questions: int = knob(12_000, "questions the generator writes (generated data only)")
