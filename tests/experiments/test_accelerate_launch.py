@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 MINI = ["--set", "launcher=accelerate", "--set", "num_processes=2", "--set", "settings=entangled",
-        "--set", "methods=iv", "--set", "training_seeds=1", "--set", "rl_steps=3", "--set", "n_news=300",
+        "--set", "methods=iv", "--set", "rl_seeds=1", "--set", "rl_steps=3", "--set", "n_news=300",
         "--set", "sft_epochs=1", "--set", "eval_samples=8", "--set", "save_steps=2",
         "--set", "reward_replicates=2", "--set", "map_seeds=2"]
 

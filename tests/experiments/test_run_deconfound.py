@@ -56,6 +56,7 @@ def test_acceptance_in_every_failure_setting(tiny_run):
 
 
 def test_chapter_claims_hold(tiny_run):
+    assert deconfound.LESSON == CHAPTER_CLAIMS
     claims = deconfound.claims(tiny_run["metrics"])
     for key in CHAPTER_CLAIMS:
         assert claims[key].holds, claims[key].text

