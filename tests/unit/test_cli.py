@@ -16,7 +16,7 @@ def dclm(*args, env=None):
     [
         (["run", "confounding", "--profile", "nope"], "unknown profile 'nope'; valid profiles: tiny, colab, paper"),
         (["run", "nope"], "unknown experiment 'nope'; valid experiments: confounding"),
-        (["run", "confounding", "--set", "nope=1"], "unknown config key 'nope'; valid keys: seed, n, confounding"),
+        (["run", "confounding", "--set", "nope=1"], "unknown config key 'nope'; valid keys: seed, n, sweep_n, sweep_strengths, confounding"),
         (["run", "confounding", "--set", "n=many"], "--set n=many: expected a value of type int"),
         (["run", "confounding", "--set", "n"], "--set expects key=value"),
         (["run"], "name an experiment to run; valid experiments: confounding"),

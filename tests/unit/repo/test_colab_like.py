@@ -4,7 +4,7 @@ import importlib.util
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 spec = importlib.util.spec_from_file_location("colab_like", ROOT / "scripts" / "colab_like.py")
 colab_like = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(colab_like)

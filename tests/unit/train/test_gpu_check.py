@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CHECKS = {"precision", "merge_smollm2-360m", "merge_pythia-70m", "left_padding", "rloo", "embeddings", "sentiment"}
 
 
