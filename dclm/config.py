@@ -17,9 +17,22 @@ class ConfigError(ValueError):
     """An unknown config key, a value of the wrong type, or a value out of range."""
 
 
-# Training seed k of run seed s is 1000*s + k, and transformers' set_seed hands it to
-# np.random.seed, which takes values below 2**32.
+# Training seed k of run seed s is 1000*s + k (job_seed), and transformers' set_seed hands it
+# to np.random.seed, which takes values below 2**32.
 MAX_SEED = 2**32 // 1000 - 1
+
+
+def job_seed(seed: int, job: int = 0) -> int:
+    """The seed of training or sampling job ``job`` (0-999) of run seed ``seed``: ``1000·seed + job``.
+
+    One integer, because transformers' ``set_seed`` takes one; derived in this one place so
+    every experiment's jobs are seeded the same way. (Streams of simulated data come from
+    ``np.random.SeedSequence(seed).spawn`` instead; these integer seeds are kept because a
+    change would change every trained model and metric.)
+    """
+    if not 0 <= job < 1000:
+        raise ConfigError(f"job={job}: a run has at most 1000 seeded jobs (0-999)")
+    return 1000 * check_seed(seed) + job
 
 
 def check_seed(seed: Any) -> int:

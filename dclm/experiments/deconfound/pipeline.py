@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from dclm.cache import write_json_atomic
+from dclm.config import job_seed
 from dclm.experiments.deconfound.config import FAILURE_SETTINGS, RL_METRICS, Config
 from dclm.experiments.deconfound.evaluate import GenerationScorer, policy_results
 from dclm.experiments.deconfound.policies import rl_jobs, run_rl_jobs, sample, train_policy_sft
@@ -58,7 +59,7 @@ def run(cfg: Config, work_dir: Path, options: JobOptions = DEFAULT_OPTIONS) -> d
                  for j, out in zip(jobs, outputs, strict=True)}
     scorer = GenerationScorer(prepared, sft_path, cfg)
     scored = policy_results(cfg, prepared, scorer, by_reward)
-    sft_generations = sample(sft_path, cfg, 1000 * cfg.seed)
+    sft_generations = sample(sft_path, cfg, job_seed(cfg.seed))
     top_team = prepared["settings"][cfg.settings[0]]["top_team"]
     sft_row = scorer.score([sft_generations], top_team)
     fitted = prepared["settings"]

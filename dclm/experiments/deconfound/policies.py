@@ -9,6 +9,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from dclm.cache import write_json_atomic
+from dclm.config import job_seed
 from dclm.experiments.deconfound.config import METHODS, PROMPT, SETTINGS, Config
 from dclm.models.probe import Probe
 from dclm.train.options import DEFAULT_OPTIONS, JobOptions
@@ -97,7 +98,7 @@ def rl_job(cfg: Config, setting: str, method: str, k: int, work_dir: str, sft_pa
             seen.update(zip(new, scores.tolist(), strict=True))
         return [seen[t] for t in texts]
 
-    seed = 1000 * cfg.seed + k
+    seed = job_seed(cfg.seed, k)
     with torch_threads(1):
         tuned = train_rloo(sft_path, [PROMPT] * (cfg.rl_steps * cfg.rl_batch_size), reward,
                            train_settings(cfg, seed, "rl", options), done.parent, beta=cfg.rl_beta,

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from dclm.cache import write_json_atomic
+from dclm.config import job_seed
 from dclm.eval.markers import marker_rates
 from dclm.experiments.monday.config import Config
 from dclm.experiments.monday.data import prepare_once
@@ -88,7 +89,7 @@ def train_one_seed(cfg: Config, k: int, work_dir: str, base_path: str,
     as it may run in the reader's kernel). Results are saved to ``work_dir/seed_k/results.json``;
     a finished seed is not trained again.
     """
-    seed = 1000 * cfg.seed + k
+    seed = job_seed(cfg.seed, k)
     root = Path(work_dir) / f"seed_{k}"
     done = root / "results.json"
     if done.exists():
