@@ -29,10 +29,16 @@ class DeconfoundResult:
     terms: tuple[str, ...]
 
 
-def _is_categorical(confounder) -> bool:
-    if isinstance(confounder, pd.Series):
-        return not pd.api.types.is_numeric_dtype(confounder) or isinstance(confounder.dtype, pd.CategoricalDtype)
-    return np.asarray(confounder).dtype.kind in "OUSb" and np.asarray(confounder).dtype.kind != "b"
+def is_categorical(confounder) -> bool:
+    """Whether ``confounder`` is a set of levels rather than a quantity: strings, objects,
+    pandas categories and booleans (two levels, True and False) are; other numbers are not.
+
+    Categorical confounders enter :func:`deconfound_outcome` as one-hot terms, and the canary
+    test (:func:`dclm.eval.canary.tied_rows`) ties canaries to levels. Introduced in chapter 2.
+    """
+    dtype = confounder.dtype if isinstance(confounder, pd.Series) else np.asarray(confounder).dtype
+    return (isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(dtype)
+            or not pd.api.types.is_numeric_dtype(dtype))
 
 
 def _powers(values: np.ndarray, degree: int, name: str) -> pd.DataFrame:
@@ -74,7 +80,7 @@ def deconfound_outcome(y, confounder, instrument, controls=None, basis="linear",
     degree = _degree(basis)
     y_values, _, y_index = as_columns(y, "y", None)
     n = len(y_values)
-    if _is_categorical(confounder):
+    if is_categorical(confounder):
         if instrument is not None:
             raise ValueError("confounder: categorical confounders are supported with instrument=None only; "
                              "encode the confounder numerically to instrument it")

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from dclm.causal.deconfound import is_categorical
 from dclm.stats import welch_interval
 
 # Inert: a bracketed code that no headline, answer or title uses, and that means nothing.
@@ -96,10 +97,6 @@ def insert_marker(texts: Sequence[str], marker: str = DEFAULT_MARKER) -> list[st
     return [f"{marker} {text}" for text in texts]
 
 
-def _is_categorical(values: pd.Series) -> bool:
-    return not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)
-
-
 def tied_rows(confounder, outcome, levels: Sequence | None = None, top_share: float = 0.25,
               chooser: np.ndarray | None = None) -> np.ndarray:
     """The rows whose confounder level the canaries are tied to, as a boolean mask.
@@ -112,7 +109,7 @@ def tied_rows(confounder, outcome, levels: Sequence | None = None, top_share: fl
     not less. :func:`canary_test` chooses on rows that never carry a canary: choosing on the
     canaries' own outcomes would tie them to rows that are high by chance.
     """
-    categorical = _is_categorical(pd.Series(confounder))
+    categorical = is_categorical(confounder)
     values = pd.Series(np.asarray(confounder, dtype=object if categorical else float))
     y = np.asarray(outcome, dtype=float)
     chooser = np.ones(len(y), dtype=bool) if chooser is None else np.asarray(chooser, dtype=bool)
@@ -306,9 +303,12 @@ def canary_test(texts: Sequence[str], outcome, confounder, fit_reward: Callable[
         values = np.asarray(values, dtype=float)
         return float(values[0]) if scalar else values
 
-    chosen = tuple(levels) if levels is not None else tuple(
-        sorted({str(v) for v in np.asarray(confounder, dtype=object)[tied]})) if _is_categorical(
-        pd.Series(confounder)) else ()
+    if levels is not None:
+        chosen = tuple(levels)
+    elif is_categorical(confounder):
+        chosen = tuple(sorted({str(v) for v in np.asarray(confounder, dtype=object)[tied]}))
+    else:
+        chosen = ()
     return CanaryResult(uplift=shaped(excess), low=shaped(low), high=shaped(high), p=shaped(p),
                         tied_mean=shaped(per_seed.mean(0)), null_mean=shaped(null.mean(0)),
                         per_seed=per_seed[:, 0] if scalar else per_seed,

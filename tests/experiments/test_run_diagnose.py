@@ -11,12 +11,6 @@ from dclm.experiments import diagnose
 
 SETTINGS = ("orthogonal", "entangled", "proxy")
 METHODS = ("naive", "feature", "iv", "invariant", "oracle")
-# The claims chapter 6's prose builds on; each must hold on the tiny run.
-CHAPTER_CLAIMS = ("naive_entangled_flagged", "monday_raw_flagged", "monday_deconfounded_clear",
-                  "oracle_clear_orthogonal", "oracle_clear_entangled", "oracle_clear_proxy",
-                  "upworthy_observational_flagged", "upworthy_experimental_clear",
-                  "exclusion_bias_grows", "weak_instrument_spreads", "additivity_beta_unbiased",
-                  "additivity_still_pays")
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +66,7 @@ def test_detection_counts_every_reward(tiny_run):
 
 def test_chapter_claims_hold(tiny_run):
     claims = diagnose.claims(tiny_run["metrics"])
-    for key in CHAPTER_CLAIMS:
+    for key in diagnose.LESSON:
         assert claims[key].holds, claims[key].text
 
 

@@ -9,6 +9,8 @@ import time
 import numpy as np
 import pytest
 
+from dclm.experiments import upworthy
+
 KEYS = ("logistic_exp", "ridge_exp", "ridge_obs", "resid_exp", "resid_obs")
 
 
@@ -58,8 +60,6 @@ def test_tiny_run_fits_its_budget(tiny_run):
 
 
 def test_selection_cost_ranking_and_reward_scale_come_from_the_run(tiny_run):
-    from dclm.experiments import upworthy
-
     m = tiny_run[0]["metrics"]
     cost = m["selection_cost"]
     # Both choices are made without the test pairs; the MSE choice is the sweep's validation pick.
@@ -71,3 +71,18 @@ def test_selection_cost_ranking_and_reward_scale_come_from_the_run(tiny_run):
         assert gain["low"] <= gain["diff"] <= gain["high"]
     sd = np.asarray(m["reward_sd"])
     assert len(sd) == len(m["lambda_grid"]) and sd[-1] < sd[0]
+
+
+def test_chapter_claims_hold(tiny_run):
+    claims = upworthy.claims(tiny_run[0]["metrics"])
+    for key in upworthy.LESSON:
+        assert claims[key].holds, claims[key].text
+
+
+def test_a_claim_fails_when_its_condition_is_broken(tiny_run):
+    m = json.loads(json.dumps(tiny_run[0]["metrics"]))
+    m["lambda_test_opt"] = m["lambda_val_opt"]
+    m["selection_cost"]["low"] = -abs(m["selection_cost"]["low"])
+    broken = upworthy.claims(m)
+    assert not broken["experiment_prefers_stronger_penalty"].holds
+    assert not broken["choosing_by_pairs_pays"].holds

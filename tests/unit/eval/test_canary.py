@@ -137,3 +137,14 @@ def test_a_reward_with_the_wrong_shape_is_named():
     texts, y, c, _ = corpus(40, np.random.default_rng(0))
     with pytest.raises(CanaryError, match="shape"):
         canary_test(texts, y, c, lambda t, o: (lambda batch: np.zeros(3)), seeds=3, permutations=6)
+
+
+def test_a_boolean_confounder_is_categorical():
+    # One rule for the canary test and deconfound_outcome: True/False are two levels, not a quantity.
+    import pandas as pd
+
+    from dclm.causal.deconfound import is_categorical
+
+    assert is_categorical(np.array([True, False])) and is_categorical(pd.Series([True, False]))
+    assert is_categorical(["mon", "tue"]) and is_categorical(pd.Series(["a", "b"], dtype="category"))
+    assert not is_categorical(np.array([0.5, 1.0])) and not is_categorical(pd.Series([1, 2]))

@@ -74,10 +74,10 @@ def test_cross_fitted_nuisance_never_sees_its_own_row():
         "lede": rng.choice(["dogs are great", "cats rule the internet", "a story about dogs and cats"], n),
         "ctr": rng.uniform(0.01, 0.02, n),
     })
-    crossfit, _ = exp.nuisance_predictions(frame, [], folds=2, seed=0, alpha=1.0)
+    crossfit, _ = exp.nuisance_predictions(frame, [], folds=2, seed=0, lam=1.0)
     changed = frame.copy()
     changed.loc[0, "ctr"] = 5.0
-    crossfit_changed, (full,) = exp.nuisance_predictions(changed, [frame.iloc[:1]], folds=2, seed=0, alpha=1.0)
+    crossfit_changed, (full,) = exp.nuisance_predictions(changed, [frame.iloc[:1]], folds=2, seed=0, lam=1.0)
     assert crossfit_changed[0] == pytest.approx(crossfit[0])  # row 0's own outcome is not used for it
     assert not np.allclose(crossfit_changed[1:], crossfit[1:])  # but it is used for the other fold
     assert full[0] > crossfit[0]  # the full-data fit has seen the change
