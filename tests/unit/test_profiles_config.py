@@ -106,18 +106,18 @@ def test_every_profile_setting_is_a_config_field_and_unknown_ones_are_errors():
     import dataclasses
 
     from dclm.experiments import EXPERIMENTS, get_module
-    from dclm.profiles import apply_settings
+    from dclm.profiles import apply_profile
 
     for profile in PROFILES.values():
         for name in EXPERIMENTS:
             cfg = get_module(name).config_for(profile, 0)
-            for key, value in profile.settings_for(name).items():
+            for key, value in profile.overrides_for(name).items():
                 assert getattr(cfg, key) == value, (profile.name, name, key)
-    bad = PROFILES["colab"].replace(experiment_settings={"monday": {"dpo_stepz": 3}})
+    bad = PROFILES["colab"].replace(experiment_overrides={"monday": {"dpo_stepz": 3}})
     from dclm.experiments import monday
 
     with pytest.raises(ProfileError, match="profile 'colab' sets unknown monday field.*dpo_stepz.*valid fields: "):
-        apply_settings(monday.Config(), bad, "monday")
+        apply_profile(monday.Config(), bad, "monday")
     assert dataclasses.asdict(monday.config_for(PROFILES["tiny"], 0)) == dataclasses.asdict(monday.Config())
 
 

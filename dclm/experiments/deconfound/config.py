@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from dclm.config import ConfigError, ExperimentConfig, check_at_least, check_choice, knob
 from dclm.models.embed import MINILM_ID
-from dclm.profiles import Profile, apply_settings
+from dclm.profiles import Profile, apply_profile
 
 SEED_DOC = (
     "seeds the generated headlines, the reward-model split, the teams' regions and popularity, "
@@ -130,4 +130,4 @@ def config_for(profile: Profile, seed: int) -> Config:
     """The profile's policy, sentiment model, LoRA rank, RL seeds and device (chapter 5)."""
     cfg = Config(seed=seed, policy_model_id=profile.rl_policy_model_id, sentiment_model=profile.sentiment_model,
                  lora_rank=profile.policy_lora_rank, rl_seeds=profile.rl_seeds, device=profile.device)
-    return apply_settings(cfg, profile, "deconfound")
+    return apply_profile(cfg, profile, "deconfound")

@@ -9,7 +9,7 @@ from dclm.config import ConfigError, ExperimentConfig, check_at_least, check_cho
 from dclm.eval.canary import DEFAULT_MARKER
 from dclm.experiments import deconfound
 from dclm.models.embed import MINILM_ID
-from dclm.profiles import Profile, apply_settings
+from dclm.profiles import Profile, apply_profile
 
 SEED_DOC = (
     "seeds the generated Monday answers and chapter-5 headlines, every canary placement and permutation, "
@@ -95,4 +95,4 @@ def config_for(profile: Profile, seed: int) -> Config:
     """The profile's Monday data source, embedding model, sentiment scorer and device."""
     cfg = Config(seed=seed, monday_data=profile.qa_source, embed_model_id=profile.embed_model_ids[0],
                  sentiment_model=profile.sentiment_model, device=profile.device)
-    return apply_settings(cfg, profile, "diagnose")
+    return apply_profile(cfg, profile, "diagnose")

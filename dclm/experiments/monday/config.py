@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from dclm.config import ConfigError, ExperimentConfig, check_choice, knob
-from dclm.profiles import Profile, apply_settings
+from dclm.profiles import Profile, apply_profile
 
 SEED_DOC = (
     "seeds the generated data, the question split, the pair construction and the tiny base "
@@ -129,4 +129,4 @@ def config_for(profile: Profile, seed: int) -> Config:
                  policy_model_id=profile.policy_model_id, lora_rank=profile.policy_lora_rank,
                  max_length=profile.policy_max_length, batch_size=profile.policy_batch_size,
                  sft_lr=profile.policy_sft_lr, dpo_lr=profile.policy_dpo_lr, device=profile.device)
-    return apply_settings(cfg, profile, "monday")
+    return apply_profile(cfg, profile, "monday")

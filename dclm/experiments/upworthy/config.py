@@ -9,7 +9,7 @@ import numpy as np
 
 from dclm.config import ExperimentConfig, check_at_least, check_choice, knob
 from dclm.models.embed import MINILM_ID
-from dclm.profiles import Profile, apply_settings
+from dclm.profiles import Profile, apply_profile
 
 SEED_DOC = (
     "seeds the 60/20/20 split by test-image, the draw of one package per test-image for the "
@@ -89,7 +89,7 @@ class Config(ExperimentConfig):
 def config_for(profile: Profile, seed: int) -> Config:
     """The profile's embedding models and device."""
     cfg = Config(seed=seed, model_ids=profile.embed_model_ids, device=profile.device)
-    return apply_settings(cfg, profile, "upworthy")
+    return apply_profile(cfg, profile, "upworthy")
 
 
 def lambda_grid(cfg: Config) -> np.ndarray:
