@@ -2,11 +2,16 @@
 
 ``glue`` hands a value to MyST-NB so prose can quote it (``{glue:text}`name:.2f```); where
 myst-nb is not installed (a Colab runtime), it simply shows the value when asked to display.
+``glue_claims`` glues a run's comparative sentences (``result.claims``) in one line.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # only named in annotations: gluing needs no statistics imported
+    from dclm.claims import Claim
 
 
 def glue(name: str, value: Any, display: bool = False) -> Any:
@@ -27,3 +32,14 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
         return value
     myst_glue(name, value, display=display)
     return value
+
+
+def glue_claims(claims: Mapping[str, Claim], keys: Iterable[str] | None = None,
+                prefix: str = "claim_") -> dict[str, str]:
+    """Glue each claim's text under ``prefix + key`` (``{glue:text}`claim_<key>``` in the prose).
+
+    ``keys`` picks which claims (all of them when None; an unknown key is a ``KeyError``).
+    Returns ``{glued name: text}``. Introduced in chapter 2, where the first verdicts are glued.
+    """
+    chosen = list(claims) if keys is None else list(keys)
+    return {f"{prefix}{key}": glue(f"{prefix}{key}", claims[key].text) for key in chosen}

@@ -29,3 +29,19 @@ def test_widget_pair_is_a_note_in_the_book_build(monkeypatch):
     assert widget is not None and shown[-1] is widget
     slider = widget.children[0]
     assert (slider.min, slider.max, slider.step, slider.value) == (0.0, 1.0, 0.25, 0.75)
+
+
+def test_glue_claims_glues_each_claims_text_under_the_names_the_prose_quotes(monkeypatch):
+    from dclm.claims import Claim
+
+    seen = {}
+    import myst_nb
+
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: seen.update({name: value}))
+    claims = {"a_beats_b": Claim(True, "a beats b"), "c_on_target": Claim(False, "c is biased")}
+    assert book.glue_claims(claims) == {"claim_a_beats_b": "a beats b", "claim_c_on_target": "c is biased"}
+    assert seen == {"claim_a_beats_b": "a beats b", "claim_c_on_target": "c is biased"}
+    seen.clear()
+    assert book.glue_claims(claims, keys=["c_on_target"], prefix="beer_claim_") == {
+        "beer_claim_c_on_target": "c is biased"}
+    assert seen == {"beer_claim_c_on_target": "c is biased"}
