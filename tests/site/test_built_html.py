@@ -24,6 +24,25 @@ def toc_files():
 
 
 CHAPTERS = [f for f in toc_files() if re.match(r"^book/\d\d-", f)]
+# A cell output that is nothing but a number: a cell ended in a value nobody meant to show
+# (glue(...) returns its value). Plain, NumPy-wrapped (np.float64(0.1)), nan and inf alike.
+_NUMBER = r"[-+]?(?:\d[\d_,]*\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)"
+BARE_NUMBER = re.compile(rf"(?:(?:np|numpy)\.\w+\(\s*(?:{_NUMBER})\s*\)|{_NUMBER})", re.IGNORECASE)
+
+
+def bare_numeric_outputs(page: BeautifulSoup) -> list[str]:
+    """The text of every cell output block (result or printed stream) that is only a number.
+
+    Glued numbers in the prose (inline ``span.output``) are not cell outputs and never count.
+    """
+    found = []
+    for output in page.select("div.cell_output div.output"):
+        classes = output.get("class", [])
+        if "text_plain" in classes or "stream" in classes:
+            text = output.get_text().strip()
+            if text and BARE_NUMBER.fullmatch(text):
+                found.append(text)
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -113,3 +132,31 @@ def test_pages_hold_no_widget_state_or_widget_scripts(pages, docname):
     assert "application/vnd.jupyter.widget-view+json" not in html
     scripts = [s.get("src", "") for s in pages[docname].find_all("script")]
     assert not [s for s in scripts if "html-manager" in s or "require.js" in s]
+
+
+@pytest.mark.parametrize("docname", [*CHAPTERS, "book/instructor", "book/results"])
+def test_pages_show_no_bare_numeric_output(pages, docname):
+    assert bare_numeric_outputs(pages[docname]) == [], "a cell ends in a value: end it with ; or assign it"
+
+
+def _cell(output: str, kind: str = "text_plain") -> BeautifulSoup:
+    return BeautifulSoup(f'<div class="cell docutils container"><div class="cell_output docutils container">'
+                         f'<div class="output {kind} highlight-myst-ansi notranslate"><div class="highlight">'
+                         f'<pre><span></span>{output}\n</pre></div></div></div></div>', "html.parser")
+
+
+@pytest.mark.parametrize("output", ["2.49", "0.0", "np.float64(0.1)", "-3", "1e-05", "nan", "12,345",
+                                    "numpy.int64(7)", '<span class="m">2.4912</span>'])
+def test_bare_number_detector_flags_a_lone_number(output):
+    assert bare_numeric_outputs(_cell(output)) != []
+    assert bare_numeric_outputs(_cell(output, "stream")) != []
+
+
+@pytest.mark.parametrize("output", ["naive: 2.49", "[0.1, 0.2]", "'tiny'", "(1, 2)", "estimate 0.0 (SE 0.1)"])
+def test_bare_number_detector_passes_labelled_output(output):
+    assert bare_numeric_outputs(_cell(output)) == []
+
+
+def test_bare_number_detector_ignores_glued_numbers_in_prose():
+    prose = BeautifulSoup('<p>The bias is <span class="output text_plain">2.49</span> bookings.</p>', "html.parser")
+    assert bare_numeric_outputs(prose) == []
