@@ -34,12 +34,12 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
     return value
 
 
-def glue_claims(claims: Mapping[str, Claim], keys: Iterable[str] | None = None,
-                prefix: str = "claim_") -> dict[str, str]:
+def glue_claims(claims: Mapping[str, Claim], keys: Iterable[str] | None = None, prefix: str = "claim_") -> None:
     """Glue each claim's text under ``prefix + key`` (``{glue:text}`claim_<key>``` in the prose).
 
     ``keys`` picks which claims (all of them when None; an unknown key is a ``KeyError``).
-    Returns ``{glued name: text}``. Introduced in chapter 2, where the first verdicts are glued.
+    Returns nothing, so it can end a cell without showing an output. Introduced in chapter 2,
+    where the first verdicts are glued.
     """
-    chosen = list(claims) if keys is None else list(keys)
-    return {f"{prefix}{key}": glue(f"{prefix}{key}", claims[key].text) for key in chosen}
+    for key in claims if keys is None else keys:
+        glue(f"{prefix}{key}", claims[key].text)

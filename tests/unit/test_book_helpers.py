@@ -39,9 +39,8 @@ def test_glue_claims_glues_each_claims_text_under_the_names_the_prose_quotes(mon
 
     monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: seen.update({name: value}))
     claims = {"a_beats_b": Claim(True, "a beats b"), "c_on_target": Claim(False, "c is biased")}
-    assert book.glue_claims(claims) == {"claim_a_beats_b": "a beats b", "claim_c_on_target": "c is biased"}
+    assert book.glue_claims(claims) is None  # nothing to show when it ends a cell
     assert seen == {"claim_a_beats_b": "a beats b", "claim_c_on_target": "c is biased"}
     seen.clear()
-    assert book.glue_claims(claims, keys=["c_on_target"], prefix="beer_claim_") == {
-        "beer_claim_c_on_target": "c is biased"}
+    book.glue_claims(claims, keys=["c_on_target"], prefix="beer_claim_")
     assert seen == {"beer_claim_c_on_target": "c is biased"}
