@@ -30,48 +30,13 @@ jobs, ``accelerate launch``, sampling; ``__main__`` is the launched entry), ``ev
 from __future__ import annotations
 
 from dclm.experiments.deconfound.claims import LESSON, REPORTED, claims
-from dclm.experiments.deconfound.config import (
-    FAILURE_SETTINGS,
-    METHOD_LABELS,
-    METHODS,
-    PROMPT,
-    RL_METRICS,
-    SEED_DOC,
-    SETTINGS,
-    SIMULATION,
-    Config,
-    config_for,
-)
-from dclm.experiments.deconfound.evaluate import GenerationScorer, policy_results
+from dclm.experiments.deconfound.config import METHOD_LABELS, METHODS, SEED_DOC, SETTINGS, Config, config_for
 from dclm.experiments.deconfound.figures import figures
 from dclm.experiments.deconfound.pipeline import prepare, run
-from dclm.experiments.deconfound.policies import (
-    launch_rl_job,
-    rl_job,
-    rl_jobs,
-    run_rl_jobs,
-    sample,
-    train_policy_sft,
-    train_settings,
-)
-from dclm.experiments.deconfound.rewards import (
-    fit_rewards,
-    headline_features,
-    held_out_corr,
-    load_headlines,
-    outcomes_for,
-    reward_models,
-    split_by_story,
-    story_keys,
-    team_pattern,
-)
-from dclm.experiments.deconfound.sweeps import advantage_map, beta_sweep, lambda_sweep, reward_replicates
+from dclm.experiments.deconfound.rewards import headline_features
+from dclm.experiments.deconfound.sweeps import advantage_map
 
 __all__ = [
-    "FAILURE_SETTINGS", "LESSON", "METHODS", "METHOD_LABELS", "PROMPT", "REPORTED", "RL_METRICS", "SEED_DOC",
-    "SETTINGS", "SIMULATION", "Config", "GenerationScorer", "advantage_map", "beta_sweep", "claims", "config_for",
-    "figures", "fit_rewards", "headline_features", "held_out_corr", "lambda_sweep", "launch_rl_job",
-    "load_headlines", "outcomes_for", "policy_results", "prepare", "reward_models", "reward_replicates", "rl_job",
-    "rl_jobs", "run", "run_rl_jobs", "sample", "split_by_story", "story_keys", "team_pattern", "train_policy_sft",
-    "train_settings",
+    "LESSON", "METHODS", "METHOD_LABELS", "REPORTED", "SEED_DOC", "SETTINGS", "Config", "advantage_map", "claims",
+    "config_for", "figures", "headline_features", "prepare", "run",
 ]

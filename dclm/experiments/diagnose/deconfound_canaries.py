@@ -9,6 +9,7 @@ import numpy as np
 
 from dclm.eval.canary import canary_test, insert_marker
 from dclm.experiments import deconfound
+from dclm.experiments.deconfound import rewards as headline_rewards
 from dclm.experiments.diagnose.config import TRUTH_LOADING, Config
 from dclm.experiments.diagnose.features import TextFeatures, canary_summary, draw_pool
 from dclm.models.probe import Probe
@@ -41,7 +42,7 @@ def deconfound_canaries(cfg: Config, work_dir: Path, features: TextFeatures,
     dcfg = deconfound.Config(seed=cfg.seed, data=cfg.news_data, n_news=cfg.n_news,
                              sentiment_model=cfg.sentiment_model, embed_model_id=cfg.embed_model_id,
                              device=cfg.device, settings=cfg.settings)
-    headlines = deconfound.load_headlines(dcfg, work_dir / "news")
+    headlines = headline_rewards.load_headlines(dcfg, work_dir / "news")
     headlines["sentiment"] = sentiment(headlines["title"].tolist(), dcfg.sentiment_model, device=dcfg.device)
     titles = headlines["title"].tolist()
     s = headlines["sentiment"].to_numpy()
@@ -53,12 +54,12 @@ def deconfound_canaries(cfg: Config, work_dir: Path, features: TextFeatures,
     jobs = [(r, i, setting) for r in range(cfg.replicates) for i, setting in enumerate(cfg.settings)]
     for r, i, setting in progress(jobs, show=options.show_progress, desc="chapter-5 canaries"):
         draw = cfg.seed if r == 0 else (cfg.seed, r)
-        train, test = deconfound.split_by_story(headlines["title"], headlines["team"], np.random.default_rng(draw),
+        train, test = headline_rewards.split_by_story(headlines["title"], headlines["team"], np.random.default_rng(draw),
                                                 dcfg.test_share)
-        outcomes = deconfound.outcomes_for(headlines, setting, dcfg, np.random.default_rng(draw))
+        outcomes = headline_rewards.outcomes_for(headlines, setting, dcfg, np.random.default_rng(draw))
         for method in deconfound.METHODS:
             def fit(texts_, outcome, method=method, outcomes=outcomes, train=train):
-                fitted = deconfound.fit_rewards(features(texts_), outcomes.assign(outcome=outcome), train, dcfg,
+                fitted = headline_rewards.fit_rewards(features(texts_), outcomes.assign(outcome=outcome), train, dcfg,
                                                 methods=(method,))
                 probe = Probe.from_stored(fitted["probes"][method])
                 return lambda batch: probe.score(features(batch))

@@ -14,37 +14,13 @@ dose-response), ``claims`` and ``figures``.
 """
 
 from dclm.experiments.monday.claims import LESSON, claims
-from dclm.experiments.monday.config import H_ESTIMATORS, MODELS, SEED_DOC, Config, config_for
-from dclm.experiments.monday.data import (
-    adjust_scores,
-    dose_key,
-    load_answers,
-    pair_balance,
-    prepare,
-    prepare_once,
-)
+from dclm.experiments.monday.config import MODELS, SEED_DOC, Config, config_for
+from dclm.experiments.monday.data import adjust_scores, load_answers, pair_balance
 from dclm.experiments.monday.figures import figures
-from dclm.experiments.monday.summary import (
-    COMPARISONS,
-    REPORTED,
-    RERUN_MONDAY_BALANCE,
-    dose_response,
-    paired_values,
-    summarize,
-)
-from dclm.experiments.monday.training import (
-    base_model,
-    draw_pairs,
-    evaluate_model,
-    run,
-    train_one_seed,
-    train_settings,
-)
+from dclm.experiments.monday.summary import REPORTED, dose_response
+from dclm.experiments.monday.training import evaluate_model, run
 
 __all__ = [
-    "COMPARISONS", "H_ESTIMATORS", "LESSON", "MODELS", "REPORTED", "RERUN_MONDAY_BALANCE", "SEED_DOC", "Config",
-    "adjust_scores", "base_model", "claims", "config_for", "dose_key", "dose_response", "draw_pairs",
-    "evaluate_model", "figures", "load_answers", "pair_balance", "paired_values", "prepare", "prepare_once", "run",
-    "summarize",
-    "train_one_seed", "train_settings",
+    "LESSON", "MODELS", "REPORTED", "SEED_DOC", "Config", "adjust_scores", "claims", "config_for", "dose_response",
+    "evaluate_model", "figures", "load_answers", "pair_balance", "run",
 ]

@@ -6,6 +6,7 @@ import pytest
 
 from dclm.causal.simulate import simulate_headline_outcomes
 from dclm.experiments import deconfound
+from dclm.experiments.deconfound import rewards
 from dclm.models.probe import Probe
 
 
@@ -20,19 +21,19 @@ def generated(tmp_path_factory):
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_no_test_headline_appears_in_training(generated, seed):
-    train, test = deconfound.split_by_story(generated["title"], generated["team"], np.random.default_rng(seed))
+    train, test = rewards.split_by_story(generated["title"], generated["team"], np.random.default_rng(seed))
     titles = generated["title"]
     assert set(titles.iloc[train]).isdisjoint(set(titles.iloc[test]))
     assert len(train) + len(test) == len(titles)
     assert 0.15 < len(test) / len(titles) < 0.3
     # Stories, not only strings: a test phrase never occurs with another team in training.
-    keys = np.array(deconfound.story_keys(titles, generated["team"]))
+    keys = np.array(rewards.story_keys(titles, generated["team"]))
     assert set(keys[train]).isdisjoint(set(keys[test]))
 
 
 def test_split_rejects_a_bad_share(generated):
     with pytest.raises(ValueError, match="test_share must be between 0 and 1, got 1.5"):
-        deconfound.split_by_story(generated["title"], generated["team"], np.random.default_rng(0), 1.5)
+        rewards.split_by_story(generated["title"], generated["team"], np.random.default_rng(0), 1.5)
 
 
 def test_identical_rewards_share_one_id_and_scores_are_standardised(generated):
@@ -41,8 +42,8 @@ def test_identical_rewards_share_one_id_and_scores_are_standardised(generated):
     sentiment = features[:, 0] / 3
     headlines = generated.assign(sentiment=sentiment)
     cfg = deconfound.Config(probe_lambda=10.0)
-    train, _ = deconfound.split_by_story(headlines["title"], headlines["team"], np.random.default_rng(0))
-    fits = {s: deconfound.fit_rewards(features, deconfound.outcomes_for(headlines, s, cfg, np.random.default_rng(0)),
+    train, _ = rewards.split_by_story(headlines["title"], headlines["team"], np.random.default_rng(0))
+    fits = {s: rewards.fit_rewards(features, rewards.outcomes_for(headlines, s, cfg, np.random.default_rng(0)),
                                       train, cfg) for s in ("entangled", "proxy", "orthogonal")}
     ids = {s: {m: f["probes"][m]["id"] for m in deconfound.METHODS} for s, f in fits.items()}
     # y is the same in entangled and proxy (only the logged p differs): one naive reward, one RL run.

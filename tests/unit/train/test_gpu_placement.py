@@ -88,6 +88,7 @@ def test_accelerate_launches_at_most_one_process_per_gpu(monkeypatch, tmp_path, 
     import subprocess
 
     from dclm.experiments import deconfound
+    from dclm.experiments.deconfound import policies
 
     _mock_gpus(monkeypatch, gpus)
     assert env.launch_processes(requested, "cuda") == expected
@@ -105,7 +106,7 @@ def test_accelerate_launches_at_most_one_process_per_gpu(monkeypatch, tmp_path, 
 
     monkeypatch.setattr(subprocess, "run", fake_run)
     cfg = deconfound.Config(launcher="accelerate", num_processes=requested, device="cuda")
-    deconfound.launch_rl_job(cfg, "entangled", "iv", 0, str(tmp_path), str(tmp_path / "sft"))
+    policies.launch_rl_job(cfg, "entangled", "iv", 0, str(tmp_path), str(tmp_path / "sft"))
     command = commands[0]
     assert command[command.index("--num_processes") + 1] == str(expected)
     assert ("--multi_gpu" in command) == (expected > 1)
