@@ -1,6 +1,7 @@
 """Compare the metrics of two metrics.json files: every key equal, floats to 1e-9 (relative).
 
     python scripts/compare_metrics.py A/metrics.json B/metrics.json    # exit 1 on any difference
+    python scripts/compare_metrics.py A B --ignore ledger   # leave out keys named ledger (wall-clock seconds)
 
 Used to show a refactoring left every experiment's results unchanged.
 """
@@ -31,9 +32,19 @@ def diff(a, b, path="metrics"):
     return out
 
 if __name__ == "__main__":
-    a, b = (json.loads(open(path).read())["metrics"] for path in sys.argv[1:3])
-    problems = diff(a, b)
-    print(f"{sys.argv[1]} vs {sys.argv[2]}: " + ("identical (floats to 1e-9)" if not problems
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("a")
+    parser.add_argument("b")
+    parser.add_argument("--ignore", action="append", default=[], metavar="KEY",
+                        help="a key whose values may differ wherever it appears (e.g. ledger: seconds)")
+    args = parser.parse_args()
+    a, b = (json.loads(open(path).read())["metrics"] for path in (args.a, args.b))
+    ignored = {f".{key}" for key in args.ignore}
+    problems = [p for p in diff(a, b) if not any(f"{key}." in p.split(":")[0] + "." for key in ignored)]
+    skipped = f", ignoring {', '.join(args.ignore)}" if args.ignore else ""
+    print(f"{args.a} vs {args.b}: " + (f"identical (floats to 1e-9{skipped})" if not problems
                                                  else f"{len(problems)} differences"))
     for line in problems[:30]:
         print("  ", line)
