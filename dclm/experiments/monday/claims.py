@@ -10,7 +10,7 @@ from dclm.stats import seed_interval
 
 # The claims chapter 3's lesson rests on (the experiment test asserts they hold on the tiny run).
 LESSON = ("dpo_raises_monday_share", "dpo_lowers_friday", "deconfounded_below_dpo", "raw_balance_monday",
-          "raw_balance_friday", "dose_amplification_grows")
+          "raw_balance_friday", "dose_amplification_grows", "plain_dpo_amplifies", "contrast_beyond_imitation")
 
 
 def claims(metrics: dict, data: dict | None = None) -> dict[str, Claim]:
