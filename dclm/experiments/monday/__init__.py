@@ -19,6 +19,8 @@ from dclm.experiments.monday.claims import (
     claims,
     equivalence_reading,
     fix_scale_reading,
+    plain_reach,
+    rerun_bracket,
     rerun_scale_reading,
 )
 from dclm.experiments.monday.config import BEER_RUN, MODELS, SEED_DOC, Config, config_for
@@ -29,6 +31,7 @@ from dclm.experiments.monday.training import evaluate_model, run
 
 __all__ = [
     "BEER_RUN", "LESSON", "MODELS", "REPORTED", "SEED_DOC", "Config", "ablation_reading", "adjust_scores", "claims",
-    "equivalence_reading", "fix_scale_reading", "rerun_scale_reading", "config_for", "dose_response",
+    "equivalence_reading", "fix_scale_reading", "plain_reach", "rerun_bracket",
+    "rerun_scale_reading", "config_for", "dose_response",
     "evaluate_model", "figures", "load_answers", "pair_balance", "run",
 ]

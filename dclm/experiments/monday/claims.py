@@ -148,10 +148,12 @@ def equivalence_reading(metrics: dict) -> str:
     if tost["low"] is None:
         return "With fewer than two training seeds naming a day, no interval can be computed."
     edge = tost["high"] if abs(tost["high"]) >= abs(tost["low"]) else tost["low"]
+    smaller = claims(metrics)["deconfounded_below_dpo"].holds
+    shown = ("What it does show, in the first line, is a smaller move than DPO makes on raw pairs."
+             if smaller else "Nor is the move shown to be smaller than DPO's on raw pairs.")
     return (f"So this run cannot claim that the fix leaves the Monday share where SFT had it: the 90% interval "
-            f"reaches {edge:+.2f}, beyond the ±{tost['margin']:.2f} margin. What it does show is the first line, "
-            f"a much smaller move than DPO makes on raw pairs. More training seeds narrow the interval "
-            f"(`--set training_seeds=8`); a wider margin would only move the goalposts.")
+            f"reaches {edge:+.2f}, beyond the ±{tost['margin']:.2f} margin. {shown} More training seeds narrow "
+            f"the interval (`--set training_seeds=8`); a wider margin chosen now would only move the goalposts.")
 
 
 def ablation_reading(metrics: dict) -> str:
@@ -194,3 +196,24 @@ def fix_scale_reading(metrics: dict) -> str:
     if b["high"] < target:
         return f"{left} lies below {rerun}: the fix leaves less than what the real model amplified"
     return f"{left} lies above {rerun}: the fix leaves more than what the real model amplified"
+
+
+def plain_reach(metrics: dict) -> str:
+    """The chapter's clause on where plain DPO takes the Monday share (or that it was not trained)."""
+    if "dpo_plain" not in metrics["rates"]:
+        return "this run did not train plain DPO (`ablations` is off)"
+    return f"plain DPO, with no anchor, takes it to {metrics['rates']['dpo_plain']['monday_share']:.2f}"
+
+
+def rerun_bracket(metrics: dict) -> str:
+    """The chapter's clause naming the two pair sets whose Monday balance brackets the re-run's."""
+    target, rows = metrics["dose"]["rerun_balance"], metrics["dose"]["rows"]
+    below = [r for r in rows if r["balance"] <= target]
+    above = [r for r in rows if r["balance"] > target]
+    points = f"the re-run's {100 * target:+.1f} points"
+    if not below or not above:
+        side = "above" if not below else "below"
+        return f"every pool's Monday balance lies {side} {points}"
+    low, high = max(below, key=lambda r: r["balance"]), min(above, key=lambda r: r["balance"])
+    return (f"the pools at κ = {low['strength']:g} ({100 * low['balance']:+.1f} points) and κ = "
+            f"{high['strength']:g} ({100 * high['balance']:+.1f}) bracket {points}")

@@ -23,8 +23,10 @@ def _metrics(**shares):
     return {"per_seed": per_seed, "equivalence": equivalence,
             "balance": {"raw": {}, "deconfounded": {"monday": balance}},
             "dose": {"rerun_balance": 71 / 11_886, "rows": [
-                {"strength": 0.0, "balance": 0.004, "mean": 0.01, "low": -0.03, "high": 0.05},
-                {"strength": 1.0, "balance": 0.08, "mean": 0.35, "low": 0.3, "high": 0.4}]}}
+                {"strength": 0.0, "balance": 0.004, "mean": 0.01, "low": -0.03, "high": 0.05,
+                 "amplification": [0.03, -0.01, 0.02, 0.0]},
+                {"strength": 1.0, "balance": 0.08, "mean": 0.35, "low": 0.3, "high": 0.4,
+                 "amplification": [0.35, 0.33, 0.37, 0.35]}]}}
 
 
 def test_ablation_claims_on_the_tiny_pattern():
@@ -56,6 +58,7 @@ def test_the_equivalence_sentence_says_what_the_test_allows():
     assert shown.startswith("So the fix leaves the Monday share within ±0.10")
     noisy = monday.equivalence_reading(_metrics(dpo_anchored_deconfounded=[0.60, 0.75, 0.52, 0.66]))
     assert noisy.startswith("So this run cannot claim") and "beyond the ±0.10 margin" in noisy
+    assert "a smaller move than DPO makes on raw pairs" in noisy
 
 
 @pytest.mark.parametrize(("low", "high", "words"), [(-0.002, 0.011, "cannot be told from"),
@@ -73,3 +76,15 @@ def test_the_rerun_scale_sentence_follows_the_nearby_pair_sets():
     resolved["dose"]["rows"][0].update(mean=0.1, low=0.05, high=0.15)
     assert "enough for DPO to move" in monday.rerun_scale_reading(resolved)
     assert np.isclose(resolved["dose"]["rerun_balance"], 71 / 11_886)
+
+
+def test_the_bracket_and_plain_clauses_follow_the_numbers():
+    m = _metrics()
+    m["rates"] = {"dpo_plain": {"monday_share": 0.96}}
+    assert monday.plain_reach(m) == "plain DPO, with no anchor, takes it to 0.96"
+    assert "did not train plain DPO" in monday.plain_reach({"rates": {}})
+    # Rows at +0.4 and +8 points around the re-run's +0.6.
+    assert "κ = 0 (+0.4 points) and κ = 1 (+8.0) bracket the re-run's +0.6 points" in monday.rerun_bracket(m)
+    for row in m["dose"]["rows"]:
+        row["balance"] += 0.01
+    assert "lies above" in monday.rerun_bracket(m)
