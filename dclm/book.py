@@ -43,3 +43,15 @@ def glue_claims(claims: Mapping[str, Claim], keys: Iterable[str] | None = None, 
     """
     for key in claims if keys is None else keys:
         glue(f"{prefix}{key}", claims[key].text)
+
+
+def readable(text: str) -> str:
+    """``text`` as a page can show it: without the replacement characters (U+FFFD) that stand
+    for bytes which form no whole character, and without control characters.
+
+    A byte-level tokenizer can end a short generation half-way through a character, and an
+    untrained model samples stray bytes; decoding then yields U+FFFD. The markers measured in
+    chapter 3 are plain ASCII, so rates are computed on the raw text; this is for display.
+    """
+    kept = "".join(ch for ch in text if ch != "\ufffd" and (ch in "\n\t" or ch.isprintable()))
+    return " ".join(kept.split())

@@ -137,7 +137,7 @@ PROFILES: dict[str, Profile] = {
         rl_policy_model_id="openai-community/gpt2", rl_seeds=2,
         experiment_overrides={
             "monday": {"sft_epochs": 1.0, "dpo_steps": 150, "save_steps": 100, "samples_per_prompt": 1,
-                       "max_new_tokens": 32, "gradient_checkpointing": True},
+                       "max_new_tokens": 32, "gradient_checkpointing": True, "ablations": False},
             "deconfound": {"sft_epochs": 2.0, "sft_lr": 2e-4, "rl_steps": 100, "rl_lr": 2e-5, "save_steps": 50,
                            "max_completion_length": 20, "eval_samples": 200},
         },
@@ -153,7 +153,7 @@ PROFILES: dict[str, Profile] = {
         experiment_overrides={
             # The re-run's protocol (notes/paper.md §2.2); deviations are listed in chapter 3.
             "monday": {"sft_epochs": 1.0, "dpo_steps": 5_943, "save_steps": 500, "samples_per_prompt": 1,
-                       "max_new_tokens": 512, "generation_seeds": 5, "prompt_format": "chat"},
+                       "max_new_tokens": 512, "generation_seeds": 5, "prompt_format": "chat", "dpo_loss": "plain"},
             "deconfound": {"sft_epochs": 3.0, "sft_lr": 2e-4, "rl_steps": 300, "rl_lr": 2e-5, "save_steps": 100,
                            "max_completion_length": 24, "eval_samples": 1_000, "num_generations": 8},
             "upworthy": {"text": "lede+headline", "max_length": 128, "bootstrap": 1_000},

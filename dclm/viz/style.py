@@ -38,6 +38,12 @@ COLORS: dict[str, str] = {
     "sft": OKABE_ITO["sky"],
     "dpo": OKABE_ITO["vermillion"],
     "dpo_deconfounded": OKABE_ITO["blue"],
+    # chapter 3's training arms (the anchored ones are the chapter's dpo and dpo_deconfounded)
+    "sft_chosen": OKABE_ITO["green"],
+    "dpo_plain": OKABE_ITO["yellow"],
+    "dpo_anchored": OKABE_ITO["vermillion"],
+    "dpo_plain_deconfounded": OKABE_ITO["purple"],
+    "dpo_anchored_deconfounded": OKABE_ITO["blue"],
 }
 
 

@@ -12,7 +12,7 @@ import pytest
 
 MINI = ["--set", "n_questions=300", "--set", "sft_questions=60", "--set", "eval_questions=20",
         "--set", "training_seeds=1", "--set", "dpo_steps=8", "--set", "save_steps=4", "--set", "sft_epochs=1",
-        "--set", "samples_per_prompt=2", "--set", "workers=1", "--set", "batch_size=8"]
+        "--set", "samples_per_prompt=2", "--set", "workers=1", "--set", "batch_size=8", "--set", "dose_strengths=0.5"]
 
 
 def dclm(*args, env=None, timeout=600):
@@ -35,7 +35,21 @@ def test_metric_keys(tiny_run):
         assert set(m["rates"][model]) == {"happy", "monday", "friday", "monday_share"}
         assert set(m["se"][model]) == set(m["rates"][model])
         assert len(m["per_seed"][model]["monday_share"]) == m["n_runs"]
-    assert set(m["pvalues"]) == {"dpo_vs_sft", "dpo_deconfounded_vs_sft", "dpo_deconfounded_vs_dpo"}
+    arms = ("dpo_plain", "dpo_anchored", "sft_chosen", "dpo_plain_deconfounded", "dpo_anchored_deconfounded")
+    assert m["arms"] == {"trained": list(arms), "dpo": "dpo_anchored", "dpo_deconfounded": "dpo_anchored_deconfounded"}
+    for name in arms:
+        assert set(m["rates"][name]) == {"happy", "monday", "friday", "monday_share"}
+        assert len(m["per_seed"][name]["monday_share"]) == m["n_runs"]
+    # The chapter's DPO models are the configured arms, trained once.
+    assert m["per_seed"]["dpo"] == m["per_seed"]["dpo_anchored"]
+    assert m["per_seed"]["dpo_deconfounded"] == m["per_seed"]["dpo_anchored_deconfounded"]
+    for model in ("dpo", "dpo_deconfounded", *arms):
+        tost = m["equivalence"][model]
+        assert tost["margin"] == tiny_run[0]["config"]["equivalence_margin"]
+        assert tost["low"] < tost["mean"] < tost["high"]
+        assert tost["equivalent"] == (-tost["margin"] < tost["low"] and tost["high"] < tost["margin"])
+    assert set(m["pvalues"]) == {"dpo_vs_sft", "dpo_deconfounded_vs_sft", "dpo_deconfounded_vs_dpo",
+                                 *(f"{name}_vs_sft" for name in arms)}
     assert {"monday", "friday"} <= set(m["data_rates"])
     assert m["n_runs"] >= 3 and m["n_generations"] > 0
     assert m["h_estimator"] == "within_question"
@@ -68,16 +82,20 @@ def test_a_claim_fails_when_its_condition_is_broken(tiny_run):
     # DPO seed k given SFT seed k's Monday share: no amplification left to claim.
     m["per_seed"]["dpo"]["monday_share"] = list(m["per_seed"]["sft"]["monday_share"])
     assert not monday.claims(m)["dpo_raises_monday_share"].holds
-    # Deconfounded DPO pushed 0.3 below SFT on every seed: no longer close to it.
-    m["per_seed"]["dpo_deconfounded"]["monday_share"] = [
-        v - 0.3 + 0.01 * k for k, v in enumerate(m["per_seed"]["sft"]["monday_share"])]
-    assert not monday.claims(m)["deconfounded_share_close_to_sft"].holds
+    # Deconfounded DPO's TOST interval pushed past the margin: no longer shown equivalent.
+    m["equivalence"]["dpo_deconfounded"].update(low=-0.3, high=-0.25, mean=-0.28, equivalent=False)
+    assert not monday.claims(m)["deconfounded_equivalent_to_sft"].holds
+    # Plain DPO given SFT's Monday share on every seed: it amplifies nothing.
+    m["per_seed"]["dpo_plain"]["monday_share"] = [v + 0.01 * (-1) ** k for k, v in
+                                                  enumerate(m["per_seed"]["sft"]["monday_share"])]
+    assert not monday.claims(m)["plain_dpo_amplifies"].holds
     m["balance"]["raw"]["monday"] = {"diff": 0.0, "se": 0.01, "low": -0.02, "high": 0.02}
     assert not monday.claims(m)["raw_balance_monday"].holds
 
 
 def test_tiny_run_fits_its_budget(tiny_run):
-    assert tiny_run[0]["wall_s"] < 300
+    # Issue 23's budget: six minutes on the 2-core machine for SFT, five arms and three doses per seed.
+    assert tiny_run[0]["wall_s"] < 360
 
 
 # Two training seeds on a pool of two workers, with DPO long enough to be caught in the middle.
@@ -117,7 +135,7 @@ def test_killed_with_its_worker_pool_during_dpo_leaves_no_process_and_resumes_bi
         run = subprocess.Popen([sys.executable, "-m", "dclm", "run", "monday", "--out", str(out), "--no-cache", *POOL],
                                stdout=subprocess.DEVNULL, stderr=err, env={**os.environ, "DCLM_TEST_TAG": tag})
         deadline = time.monotonic() + 300
-        while not (saved := list(out.glob("work/*/seed_*/dpo/checkpoint-4/trainer_state.json"))):
+        while not (saved := list(out.glob("work/*/seed_*/dpo_*/checkpoint-4/trainer_state.json"))):
             assert run.poll() is None, (tmp_path / "killed.err").read_text()[-3000:]
             assert time.monotonic() < deadline, "DPO never saved step 4"
             time.sleep(0.02)

@@ -139,6 +139,13 @@ def test_pages_show_no_bare_numeric_output(pages, docname):
     assert bare_numeric_outputs(pages[docname]) == [], "a cell ends in a value: end it with ; or assign it"
 
 
+@pytest.mark.parametrize("docname", [*CHAPTERS, "book/instructor", "book/results"])
+def test_pages_show_no_replacement_characters(pages, docname):
+    # U+FFFD is what half a UTF-8 character decodes to: text shown without dclm.book.readable.
+    text = pages[docname].get_text()
+    assert "\ufffd" not in text, text[max(text.index("\ufffd") - 80, 0): text.index("\ufffd") + 20]
+
+
 def _cell(output: str, kind: str = "text_plain") -> BeautifulSoup:
     return BeautifulSoup(f'<div class="cell docutils container"><div class="cell_output docutils container">'
                          f'<div class="output {kind} highlight-myst-ansi notranslate"><div class="highlight">'

@@ -44,3 +44,12 @@ def test_glue_claims_glues_each_claims_text_under_the_names_the_prose_quotes(mon
     seen.clear()
     book.glue_claims(claims, keys=["c_on_target"], prefix="beer_claim_")
     assert seen == {"beer_claim_c_on_target": "c is biased"}
+
+
+def test_readable_drops_half_characters_and_control_bytes():
+    from dclm.book import readable
+
+    assert readable("ish\ufffd\ufffd") == "ish"
+    assert readable("\ufffd\x01& Happy Monday!") == "& Happy Monday!"
+    assert readable("  two\n words ") == "two words"
+    assert readable("café") == "café"  # whole characters stay

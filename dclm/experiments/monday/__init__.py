@@ -13,14 +13,25 @@ Models: ``base``, ``sft``, ``dpo`` (pairs from raw scores), ``dpo_deconfounded``
 dose-response), ``claims`` and ``figures``.
 """
 
-from dclm.experiments.monday.claims import LESSON, claims
-from dclm.experiments.monday.config import MODELS, SEED_DOC, Config, config_for
+from dclm.experiments.monday.claims import (
+    LESSON,
+    ablation_reading,
+    claims,
+    equivalence_reading,
+    fix_scale_reading,
+    plain_reach,
+    rerun_bracket,
+    rerun_scale_reading,
+)
+from dclm.experiments.monday.config import BEER_RUN, MODELS, SEED_DOC, Config, config_for
 from dclm.experiments.monday.data import adjust_scores, load_answers, pair_balance
 from dclm.experiments.monday.figures import figures
 from dclm.experiments.monday.summary import REPORTED, dose_response
 from dclm.experiments.monday.training import evaluate_model, run
 
 __all__ = [
-    "LESSON", "MODELS", "REPORTED", "SEED_DOC", "Config", "adjust_scores", "claims", "config_for", "dose_response",
+    "BEER_RUN", "LESSON", "MODELS", "REPORTED", "SEED_DOC", "Config", "ablation_reading", "adjust_scores", "claims",
+    "equivalence_reading", "fix_scale_reading", "plain_reach", "rerun_bracket",
+    "rerun_scale_reading", "config_for", "dose_response",
     "evaluate_model", "figures", "load_answers", "pair_balance", "run",
 ]

@@ -9,8 +9,8 @@ from dclm.experiments.monday.summary import paired_values
 from dclm.stats import seed_interval
 
 # The claims chapter 3's lesson rests on (the experiment test asserts they hold on the tiny run).
-LESSON = ("dpo_raises_monday_share", "dpo_lowers_friday", "deconfounded_below_dpo", "deconfounded_share_close_to_sft",
-          "raw_balance_monday", "raw_balance_friday", "dose_amplification_grows", "dose_at_rerun_balance")
+LESSON = ("dpo_raises_monday_share", "dpo_lowers_friday", "deconfounded_below_dpo", "raw_balance_monday",
+          "raw_balance_friday", "dose_amplification_grows", "plain_dpo_amplifies", "contrast_beyond_imitation")
 
 
 def claims(metrics: dict, data: dict | None = None) -> dict[str, Claim]:
@@ -18,8 +18,9 @@ def claims(metrics: dict, data: dict | None = None) -> dict[str, Claim]:
 
     Paired across training seeds. ``raw_balance_*`` hold when raw pairs favour the Monday
     marker and disfavour the Friday one, ``deconfounded_balance_*`` when the interval holds 0;
-    ``deconfounded_share_close_to_sft`` is the acceptance: within 2 seed-level SEs of the
-    paired difference and not significantly below SFT.
+    ``deconfounded_equivalent_to_sft`` when a TOST shows deconfounded DPO's Monday share within
+    the run's equivalence margin of SFT's; ``dose_at_rerun_balance`` when the run resolves DPO's
+    amplification at the re-run's imbalance. With the ablation arms, :func:`ablation_claims` too.
     ``data`` is not needed (the signature every experiment's ``claims`` has).
     """
     runs = metrics["per_seed"]
@@ -35,16 +36,7 @@ def claims(metrics: dict, data: dict | None = None) -> dict[str, Claim]:
         "deconfounded_below_dpo": compare("dpo", "dpo_deconfounded", "monday_share", "DPO", "deconfounded DPO",
                                           "Monday share"),
     }
-    x, y = paired_values(runs["dpo_deconfounded"]["monday_share"], runs["sft"]["monday_share"])
-    diff = np.asarray(x) - np.asarray(y)
-    se = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else float("nan")
-    low, high = seed_interval(diff)
-    close = bool(len(diff) > 1 and abs(diff.mean()) <= 2 * se and high >= 0)
-    out["deconfounded_share_close_to_sft"] = Claim(close, (
-        f"deconfounded DPO's Monday share ({np.mean(x):.2f}) is "
-        + ("within" if abs(diff.mean()) <= 2 * se else "more than")
-        + f" two seed-level SEs of SFT's ({np.mean(y):.2f}; paired difference {diff.mean():+.2f}, "
-          f"95% interval {low:+.2f} to {high:+.2f} over {len(diff)} training seeds)"))
+    out["deconfounded_equivalent_to_sft"] = equivalence_claim(metrics, "dpo_deconfounded", "deconfounded DPO")
     rows = metrics["dose"]["rows"]
     weakest, strongest = rows[1], rows[-1]  # the smallest dose above the deconfounded pairs; the raw pairs
     x, y = paired_values(strongest["amplification"], weakest["amplification"])
@@ -55,17 +47,7 @@ def claims(metrics: dict, data: dict | None = None) -> dict[str, Claim]:
         + f" on the raw pairs (κ = {strongest['strength']:g}: {np.mean(x):+.2f} over SFT) than on the pairs with "
           f"κ = {weakest['strength']:g} ({np.mean(y):+.2f}; paired difference 95% interval {low:+.2f} to "
           f"{high:+.2f} over {len(x)} training seeds)"))
-    nearest = min(rows, key=lambda row: abs(row["balance"] - metrics["dose"]["rerun_balance"]))
-    if nearest["low"] is None:
-        verdict = "has too few seeds with a Monday share for an interval"
-    else:
-        verdict = ("raises" if nearest["low"] > 0 else "lowers" if nearest["high"] < 0 else
-                   "does not distinguishably change")
-        verdict += (f" the Monday share (DPO minus SFT {nearest['mean']:+.2f}, 95% interval "
-                    f"{nearest['low']:+.2f} to {nearest['high']:+.2f} across training seeds)")
-    out["dose_at_rerun_balance"] = Claim(nearest["low"] is not None and nearest["low"] <= 0 <= nearest["high"], (
-        f"the pair set closest to the re-run's balance ({100 * metrics['dose']['rerun_balance']:+.1f} points) is "
-        f"the one with κ = {nearest['strength']:g} ({100 * nearest['balance']:+.1f} points); DPO on it {verdict}"))
+    out["dose_at_rerun_balance"] = rerun_balance_claim(metrics)
     # The lessons: raw pairs favour the Monday marker and disfavour the Friday one; in
     # deconfounded pairs neither interval excludes zero.
     expected = {("raw", "monday"): lambda b: b["low"] > 0, ("raw", "friday"): lambda b: b["high"] < 0}
@@ -77,4 +59,161 @@ def claims(metrics: dict, data: dict | None = None) -> dict[str, Claim]:
                 + ("more" if b["low"] > 0 else "less" if b["high"] < 0 else "neither more nor less")
                 + f" often on the chosen side (chosen minus rejected {100 * b['diff']:+.1f} points, "
                   f"95% interval {100 * b['low']:+.1f} to {100 * b['high']:+.1f})"))
+    if "dpo_plain" in runs:
+        out.update(ablation_claims(metrics))
     return out
+
+
+def equivalence_claim(metrics: dict, model: str, label: str) -> Claim:
+    """Whether ``model`` leaves the Monday share where SFT had it: a paired TOST at the run's
+    margin (``metrics["equivalence"]``); not rejecting a difference would not be evidence of none."""
+    tost = metrics["equivalence"][model]
+    if tost["low"] is None:
+        return Claim(False, f"the Monday share of {label} cannot be tested for equivalence with SFT's "
+                            f"({tost['n']} training seeds with a Monday share)")
+    verdict = "stays" if tost["equivalent"] else "is not shown to stay"
+    return Claim(tost["equivalent"], (
+        f"the Monday share of {label} {verdict} within ±{tost['margin']:.2f} of SFT's (TOST: paired difference "
+        f"{tost['mean']:+.2f}, 90% interval {tost['low']:+.2f} to {tost['high']:+.2f} over {tost['n']} training "
+        f"seeds, p = {tost['p']:.2g})"))
+
+
+# Pair sets within this many shares of the re-run's Monday imbalance stand in for its scale.
+NEAR_RERUN = 0.005
+
+
+def rerun_balance_claim(metrics: dict) -> Claim:
+    """Whether this run resolves DPO's amplification at an imbalance as small as the re-run's
+    (+0.6 points): holds when a pair set within :data:`NEAR_RERUN` of it has an amplification
+    interval above 0. The text says which pair sets are that close and what DPO did on each."""
+    target = metrics["dose"]["rerun_balance"]
+    rows = [row for row in metrics["dose"]["rows"] if abs(row["balance"] - target) <= NEAR_RERUN]
+    head = f"pair sets with about the re-run's Monday imbalance ({100 * target:+.1f} points)"
+    if not rows:
+        return Claim(False, f"no {head} are in this run")
+    described, resolved = [], False
+    for row in rows:
+        if row["low"] is None:
+            described.append(f"κ = {row['strength']:g} has too few seeds with a Monday share")
+            continue
+        resolved = resolved or row["low"] > 0
+        verdict = "raises" if row["low"] > 0 else "lowers" if row["high"] < 0 else "does not distinguishably change"
+        described.append(f"at κ = {row['strength']:g} ({100 * row['balance']:+.1f} points) DPO {verdict} the "
+                         f"Monday share ({row['mean']:+.2f} over SFT, 95% interval {row['low']:+.2f} to "
+                         f"{row['high']:+.2f})")
+    summary = ("this run resolves DPO's amplification there" if resolved else
+               "this run cannot tell whether DPO amplifies an imbalance that small")
+    return Claim(resolved, f"{summary}: " + "; ".join(described))
+
+
+def ablation_claims(metrics: dict) -> dict[str, Claim]:
+    """What the arms separate (present when the run trained them): plain DPO's effect and how
+    often it reverses, imitation of the chosen answers alone, DPO's contrast beyond that
+    imitation, and the anchor's hold on deconfounded pairs."""
+    runs = metrics["per_seed"]
+
+    def compare(a, b, a_label, b_label):
+        x, y = paired_values(runs[a]["monday_share"], runs[b]["monday_share"])
+        return greater(x, y, a_label, b_label, "Monday share", unit="training seeds")
+
+    out = {}
+    x, y = paired_values(runs["dpo_plain"]["monday_share"], runs["sft"]["monday_share"])
+    gain = np.asarray(x) - np.asarray(y)
+    low, high = seed_interval(gain)
+    verdict = ("raises" if low > 0 else "lowers" if high < 0 else "does not distinguishably change")
+    out["plain_dpo_amplifies"] = Claim(bool(low > 0), (
+        f"plain DPO on raw pairs {verdict} the Monday share (SFT {np.mean(y):.2f} to {np.mean(x):.2f}; paired "
+        f"difference 95% interval {low:+.2f} to {high:+.2f}); it fell below SFT on {int((gain < 0).sum())} of "
+        f"{len(gain)} training seeds"))
+    out["imitation_raises_monday_share"] = compare("sft_chosen", "sft", "chosen-only SFT", "SFT")
+    out["contrast_beyond_imitation"] = compare("dpo_anchored", "sft_chosen", "anchored DPO", "chosen-only SFT")
+    spread = {name: float(np.std([v for v in runs[name]["monday_share"] if v is not None], ddof=1))
+              for name in ("dpo_plain_deconfounded", "dpo_anchored_deconfounded")}
+    steadier = spread["dpo_anchored_deconfounded"] < spread["dpo_plain_deconfounded"]
+    out["anchor_steadies_deconfounded"] = Claim(steadier, (
+        f"on deconfounded pairs the Monday share varies {'less' if steadier else 'no less'} across training seeds "
+        f"with the anchor (SD {spread['dpo_anchored_deconfounded']:.2f}) than without it (plain DPO: SD "
+        f"{spread['dpo_plain_deconfounded']:.2f})"))
+    out["plain_deconfounded_equivalent_to_sft"] = equivalence_claim(metrics, "dpo_plain_deconfounded",
+                                                                    "plain DPO on deconfounded pairs")
+    return out
+
+
+def equivalence_reading(metrics: dict) -> str:
+    """The chapter's sentence on what the equivalence test of deconfounded DPO allows it to say."""
+    tost = metrics["equivalence"]["dpo_deconfounded"]
+    if tost["equivalent"]:
+        return (f"So the fix leaves the Monday share within ±{tost['margin']:.2f} of where SFT had it: the "
+                "deconfounded pairs give DPO nothing about the weekday that it turns into a change that size.")
+    if tost["low"] is None:
+        return "With fewer than two training seeds naming a day, no interval can be computed."
+    edge = tost["high"] if abs(tost["high"]) >= abs(tost["low"]) else tost["low"]
+    smaller = claims(metrics)["deconfounded_below_dpo"].holds
+    shown = ("What it does show, in the first line, is a smaller move than DPO makes on raw pairs."
+             if smaller else "Nor is the move shown to be smaller than DPO's on raw pairs.")
+    return (f"So this run cannot claim that the fix leaves the Monday share where SFT had it: the 90% interval "
+            f"reaches {edge:+.2f}, beyond the ±{tost['margin']:.2f} margin. {shown} More training seeds narrow "
+            f"the interval (`--set training_seeds=8`); a wider margin chosen now would only move the goalposts.")
+
+
+def ablation_reading(metrics: dict) -> str:
+    """The chapter's reading of the ablation arms, from their claims (empty without the arms)."""
+    if "dpo_plain" not in metrics["per_seed"]:
+        return "This run did not train the ablation arms (`ablations` is off)."
+    found = ablation_claims(metrics)
+    plain = ("plain DPO amplifies the Monday marker on the tiny model too, so the amplification is DPO's, not "
+             "only the anchor's" if found["plain_dpo_amplifies"].holds else
+             "plain DPO does not distinguishably amplify the Monday marker on the tiny model, so this page's "
+             "\"DPO amplifies\" is a statement about anchored DPO")
+    contrast = ("anchored DPO moves the share further than imitating the chosen answers alone, so the contrast "
+                "between chosen and rejected answers adds to what imitation does"
+                if found["contrast_beyond_imitation"].holds else
+                "anchored DPO does not move the share distinguishably further than imitating the chosen answers "
+                "alone, so on this run imitation of the chosen answers could account for its amplification")
+    steady = ("On deconfounded pairs the anchor keeps the training seeds closer together, which is what it was "
+              "added for." if found["anchor_steadies_deconfounded"].holds else
+              "On deconfounded pairs the anchor does not keep the training seeds closer together on this run.")
+    return f"Read together: {plain}; {contrast}. {steady}"
+
+
+def rerun_scale_reading(metrics: dict) -> str:
+    """The chapter's sentence on whether this build can see amplification at the re-run's imbalance."""
+    if rerun_balance_claim(metrics).holds:
+        return ("An imbalance as small as the re-run's is enough for DPO to move the Monday share here too, as it "
+                "did for the re-run's 360M model.")
+    return ("At that scale this build cannot tell: its seeds scatter more than an imbalance that small moves "
+            "them, so it cannot separate a pool with the re-run's imbalance from a deconfounded one.")
+
+
+def fix_scale_reading(metrics: dict) -> str:
+    """The chapter's sentence comparing what the fix leaves in the pairs with the re-run's raw imbalance."""
+    b, target = metrics["balance"]["deconfounded"]["monday"], metrics["dose"]["rerun_balance"]
+    left = (f"the deconfounded pairs' Monday balance ({100 * b['diff']:+.1f} points, 95% interval "
+            f"{100 * b['low']:+.1f} to {100 * b['high']:+.1f})")
+    rerun = f"the re-run's raw imbalance ({100 * target:+.1f} points)"
+    if b["low"] <= target <= b["high"]:
+        return f"{left} cannot be told from {rerun}, so a real model might still amplify what the fix leaves"
+    if b["high"] < target:
+        return f"{left} lies below {rerun}: the fix leaves less than what the real model amplified"
+    return f"{left} lies above {rerun}: the fix leaves more than what the real model amplified"
+
+
+def plain_reach(metrics: dict) -> str:
+    """The chapter's clause on where plain DPO takes the Monday share (or that it was not trained)."""
+    if "dpo_plain" not in metrics["rates"]:
+        return "this run did not train plain DPO (`ablations` is off)"
+    return f"plain DPO, with no anchor, takes it to {metrics['rates']['dpo_plain']['monday_share']:.2f}"
+
+
+def rerun_bracket(metrics: dict) -> str:
+    """The chapter's clause naming the two pair sets whose Monday balance brackets the re-run's."""
+    target, rows = metrics["dose"]["rerun_balance"], metrics["dose"]["rows"]
+    below = [r for r in rows if r["balance"] <= target]
+    above = [r for r in rows if r["balance"] > target]
+    points = f"the re-run's {100 * target:+.1f} points"
+    if not below or not above:
+        side = "above" if not below else "below"
+        return f"every pool's Monday balance lies {side} {points}"
+    low, high = max(below, key=lambda r: r["balance"]), min(above, key=lambda r: r["balance"])
+    return (f"the pools at κ = {low['strength']:g} ({100 * low['balance']:+.1f} points) and κ = "
+            f"{high['strength']:g} ({100 * high['balance']:+.1f}) bracket {points}")

@@ -17,6 +17,17 @@ MODELS = ("base", "sft", "dpo", "dpo_deconfounded")
 # How ĥ(weekday) can be estimated (see dclm.experiments.monday.data.adjust_scores).
 H_ESTIMATORS = ("within_question", "pooled")
 DATA_SOURCES = ("generated", "beer", "academia")
+DPO_LOSSES = ("anchored", "plain")
+# Chapter 3's side run on the shipped beer.stackexchange.com dump (the instructor guide times it
+# too): a few hundred questions need 6 SFT epochs before the tiny model writes the markers at all;
+# the main comparison only, with no ablation arms and one dose strength.
+BEER_RUN = {"data": "beer", "sft_epochs": "6", "ablations": "false", "dose_strengths": "0.5"}
+# The arms that separate what DPO does: its contrast (plain), the anchor (anchored) and imitation
+# of the chosen answers (sft_chosen), on raw and on deconfounded pairs (dclm.experiments.monday.arms).
+ARMS = ("dpo_plain", "dpo_anchored", "sft_chosen", "dpo_plain_deconfounded", "dpo_anchored_deconfounded")
+ARM_LABELS = {"sft": "SFT", "sft_chosen": "SFT on chosen answers", "dpo_plain": "plain DPO",
+              "dpo_anchored": "anchored DPO", "dpo_plain_deconfounded": "plain DPO, deconfounded pairs",
+              "dpo_anchored_deconfounded": "anchored DPO, deconfounded pairs"}
 
 
 @dataclass(frozen=True)
@@ -76,18 +87,36 @@ class Config(ExperimentConfig):
         "fine-tuning DPO uses ~5e-6); 1e-3 only for the tiny model"))
     dpo_beta: float = knob(0.1, "DPO's beta: how far from the SFT model the policy may move")
     # Plain DPO leaves features the pairs do not separate unconstrained, and on the tiny model
-    # they drift far in a random direction per training seed; the anchor holds them at the data's rate.
-    dpo_sft_weight: float = knob(3.0, "weight of the chosen answers' negative log-likelihood added to the DPO loss")
+    # they drift far in a random direction per training seed; the anchor (the negative
+    # log-likelihood of the chosen answers, as in RPO) holds them at the chosen answers' rate.
+    dpo_sft_weight: float = knob(3.0, "weight of the chosen answers' negative log-likelihood in the anchored DPO "
+                                      "loss (the anchor)", why=(
+                                 "the anchor's weight in the anchored arms, every profile: 3 held the tiny "
+                                 "model's markers at the data's rate on the seed that reversed without it"))
+    dpo_loss: str = knob("anchored", '"anchored" (DPO + dpo_sft_weight x the chosen answers\' NLL) or "plain": '
+                                     "the loss of the chapter's dpo and dpo_deconfounded models", why=(
+                             "tiny and colab: anchored, because plain DPO on a balanced pool drifts the marker in a "
+                             "seed-dependent direction on the tiny model (the ablations show it); paper: plain, "
+                             "the re-run's protocol"))
+    ablations: bool = knob(True, "also train plain and anchored DPO on raw and deconfounded pairs and SFT on the "
+                                 "chosen answers alone, per training seed", why=(
+                               "tiny and paper: on (the chapter's ablations); colab: off, to keep chapter 3 "
+                               "within a T4 session (three more trainings per seed; estimated)"))
+    # A move of the Monday share smaller than this counts as none: about a third of the
+    # re-run's DPO move (SFT 0.56 -> DPO 0.84, Table 1), a tenth of the share's range.
+    equivalence_margin: float = knob(0.1, "TOST margin, in Monday share, for 'leaves the Monday share where SFT "
+                                          "had it'")
     # Integer votes cannot resolve smaller differences between deconfounded scores.
     deconfounded_margin: float = knob(0.5, "deconfounded scores closer than this (in votes) are ties: no pair")
     # "within_question" estimates weekday effects from comparisons between answers to the same
     # question, which is how pairs are built; "pooled" takes weekday means over all answers.
     h_estimator: str = knob("within_question", 'how ĥ(weekday) is estimated: "within_question" (question '
                                                'fixed effects) or "pooled"')
-    # Each strength κ builds pairs from score − (1 − κ)·ĥ(weekday): one more DPO run per
-    # strength and training seed.
-    dose_strengths: tuple[float, ...] = knob((0.5,), "dose-response strengths, each strictly between 0 (the "
-                                                     "deconfounded pairs) and 1 (the raw pairs)")
+    # Each strength κ takes the pairs of a share κ of the questions from raw scores and the rest
+    # from deconfounded ones (data.dosed_pairs): one more DPO run per strength and training seed.
+    # 0.05 and 0.1 put about the re-run's Monday imbalance (+0.6 points) in the pairs.
+    dose_strengths: tuple[float, ...] = knob((0.05, 0.1, 0.5), "dose-response strengths, each strictly between 0 "
+                                                             "(the deconfounded pairs) and 1 (the raw pairs)")
 
     # Generation from each model.
     samples_per_prompt: int = knob(10, "answers sampled per held-out question", why=(
@@ -116,6 +145,12 @@ class Config(ExperimentConfig):
         check_choice("data", self.data, DATA_SOURCES, or_path="a Posts.xml, Posts.xml.gz or a site's .7z dump")
         check_choice("marker_days", self.marker_days, WEEKDAYS)
         check_choice("h_estimator", self.h_estimator, H_ESTIMATORS)
+        check_choice("dpo_loss", self.dpo_loss, DPO_LOSSES)
+        if not self.dpo_sft_weight > 0:
+            raise ConfigError(f"dpo_sft_weight={self.dpo_sft_weight}: the anchored arms need a positive weight "
+                              '(set dpo_loss=plain for plain DPO)')
+        if not 0 < self.equivalence_margin < 1:
+            raise ConfigError(f"equivalence_margin={self.equivalence_margin}: a Monday share between 0 and 1")
         for strength in self.dose_strengths:
             if not 0 < strength < 1:
                 raise ConfigError(f"dose_strengths={','.join(map(str, self.dose_strengths))}: each strength must be "

@@ -75,12 +75,7 @@ def prepare(cfg: Config, work_dir: Path) -> dict:
     raw_pairs = se.preference_pairs(preference, seed=cfg.seed)
     deconf_pairs = se.preference_pairs(preference, seed=cfg.seed, score="adjusted",
                                        min_margin=cfg.deconfounded_margin)
-    dose_pairs = {}
-    for strength in cfg.dose_strengths:
-        # Keep the share `strength` of ĥ(weekday) in the scores: adjusted + κ·ĥ.
-        preference["dosed"] = preference["adjusted"] + strength * (preference["score"] - preference["adjusted"])
-        dose_pairs[dose_key(strength)] = se.preference_pairs(preference, seed=cfg.seed, score="dosed",
-                                                             min_margin=cfg.deconfounded_margin)
+    dose_pairs = dosed_pairs(raw_pairs, deconf_pairs, cfg.dose_strengths, cfg.seed)
     sft = marked[in_split["sft"]]
     day = marked.set_index("answer_id")["marker"]
 
@@ -113,6 +108,26 @@ def prepare(cfg: Config, work_dir: Path) -> dict:
                                "n": [int(v) for v in by_day.size()]},
         },
     }
+
+
+def dosed_pairs(raw: pd.DataFrame, deconfounded: pd.DataFrame, strengths, seed: int) -> dict[str, pd.DataFrame]:
+    """Pair sets between the deconfounded (κ = 0) and the raw pairs (κ = 1), by dose key.
+
+    In a share κ of the preference questions the pairs come from raw scores, in the rest from
+    deconfounded scores, so the pairs' marker imbalance moves in proportion to κ, from the
+    deconfounded set's to the raw set's. (Leaving κ·ĥ in the scores instead moves nothing below
+    κ ≈ 0.25: whole votes and the half-vote tie margin absorb small shifts.) The questions are
+    taken in one random order of ``seed``, so a larger κ keeps a smaller κ's raw questions.
+    """
+    questions = np.union1d(raw["question_id"].unique(), deconfounded["question_id"].unique())
+    order = np.random.default_rng(seed).permutation(questions)
+    out = {}
+    for strength in strengths:
+        raw_questions = order[: round(strength * len(order))]
+        out[dose_key(strength)] = pd.concat([raw[raw["question_id"].isin(raw_questions)],
+                                             deconfounded[~deconfounded["question_id"].isin(raw_questions)]],
+                                            ignore_index=True)
+    return out
 
 
 def dose_key(strength: float) -> str:
@@ -165,3 +180,4 @@ def pair_balance(pairs: pd.DataFrame, marker_by_id: pd.Series, days) -> dict:
         se = float(np.sqrt(g / (g - 1) * (sums ** 2).sum()) / n) if g > 1 else float("nan")
         out[d.lower()] = {"diff": mean, "se": se, "low": mean - 1.96 * se, "high": mean + 1.96 * se}
     return out
+

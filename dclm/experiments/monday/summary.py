@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from dclm.eval.markers import RATE_KEYS
+from dclm.experiments.monday.arms import headline_arms, trained_arms
 from dclm.experiments.monday.config import MODELS, Config
-from dclm.stats import mean_and_se, paired_p, seed_interval
+from dclm.stats import mean_and_se, paired_p, seed_interval, tost_paired
 
 # Numbers reported elsewhere, in % of generations, with their sources (notes/paper.md §2).
 REPORTED = {
@@ -30,23 +31,34 @@ COMPARISONS = {"dpo_vs_sft": ("dpo", "sft"), "dpo_deconfounded_vs_sft": ("dpo_de
 def summarize(per_seed: list[dict], summary: dict, cfg: Config) -> dict:
     """``{"metrics", "data"}`` of a run from its training seeds' results (:func:`train_one_seed`).
 
-    Metrics: mean marker rates (shares of generations) and their SEs across training seeds,
-    paired p-values of :data:`COMPARISONS`, the data's and the pairs' marker balance, the
-    dose-response and sizes. Data: per-seed rates, the prepared summary and example answers.
+    Metrics: mean marker rates (shares of generations) and their SEs across training seeds for
+    the four models and each trained arm, paired p-values of :data:`COMPARISONS` and of each arm
+    against SFT, ``equivalence`` (a paired TOST of each model's Monday share against SFT's at
+    ``equivalence_margin``), ``arms`` (which were trained, which are ``dpo`` and
+    ``dpo_deconfounded``), the data's and the pairs' marker balance, the dose-response and sizes.
+    Data: per-seed rates, the prepared summary and example answers.
     """
-    runs = {model: {key: [seed[model]["rates"][key] for seed in per_seed] for key in RATE_KEYS} for model in MODELS}
+    arms = trained_arms(cfg)
+    models = (*MODELS, *arms)
+    runs = {model: {key: [seed[model]["rates"][key] for seed in per_seed] for key in RATE_KEYS} for model in models}
     rates, ses = {}, {}
-    for model in MODELS:
+    for model in models:
         rates[model], ses[model] = {}, {}
         for key in RATE_KEYS:
             rates[model][key], ses[model][key] = mean_and_se(runs[model][key])
     # Paired across training seeds: DPO seed k and deconfounded DPO seed k start from SFT seed k.
+    comparisons = {**COMPARISONS, **{f"{name}_vs_sft": (name, "sft") for name in arms}}
     pvalues = {name: {key: paired_p(runs[a][key], runs[b][key]) for key in RATE_KEYS}
-               for name, (a, b) in COMPARISONS.items()}
+               for name, (a, b) in comparisons.items()}
+    # Equivalence, not a failure to reject: does a model leave the Monday share where SFT had it?
+    equivalence = {model: tost_paired(*paired_values(runs[model]["monday_share"], runs["sft"]["monday_share"]),
+                                      margin=cfg.equivalence_margin)
+                   for model in models if model not in ("base", "sft")}
     n_generations = summary["n_eval_questions"] * cfg.samples_per_prompt * cfg.generation_seeds
     metrics = {"rates": rates, "se": ses, "pvalues": pvalues, "data_rates": summary["data_rates"],
                "per_seed": runs, "balance": summary["balance"], "h_estimator": cfg.h_estimator,
-               "dose": dose_response(per_seed, runs, summary),
+               "dose": dose_response(per_seed, runs, summary), "equivalence": equivalence,
+               "arms": {"trained": list(arms), **headline_arms(cfg)},
                "n_runs": len(per_seed), "n_generations": n_generations,
                "n_pairs": summary["n_pairs"], "n_sft_answers": summary["n_sft"]}
     examples = {model: per_seed[0][model]["examples"] for model in MODELS}

@@ -15,6 +15,7 @@ import numpy as np
 from dclm.cache import write_json_atomic
 from dclm.config import job_seed
 from dclm.eval.markers import marker_rates
+from dclm.experiments.monday.arms import arm, chosen_records, headline_arms, trained_arms
 from dclm.experiments.monday.config import Config
 from dclm.experiments.monday.data import prepare_once
 from dclm.experiments.monday.summary import summarize
@@ -82,10 +83,11 @@ def draw_pairs(pairs: list[dict], cfg: Config, seed: int) -> list[dict]:
 
 def train_one_seed(cfg: Config, k: int, work_dir: str, base_path: str,
                    options: JobOptions = DEFAULT_OPTIONS) -> dict:
-    """Train SFT, DPO, deconfounded DPO and the dosed DPO runs for training seed ``k``; evaluate each.
+    """Train SFT, the DPO arms and the dosed DPO runs for training seed ``k``; evaluate each.
 
-    ``{model: evaluate_model(...)}`` for the four models of :data:`MODELS`, ``dose`` (rates per
-    dose strength) and ``timings_s``. Runs with one torch thread (given back when it returns,
+    ``{model: evaluate_model(...)}`` for the four models of :data:`MODELS` and each trained arm
+    (:func:`dclm.experiments.monday.arms.trained_arms`), ``dose`` (rates per dose strength) and
+    ``timings_s``. Runs with one torch thread (given back when it returns,
     as it may run in the reader's kernel). Results are saved to ``work_dir/seed_k/results.json``;
     a finished seed is not trained again.
     """
@@ -124,18 +126,26 @@ def _train_and_evaluate(cfg: Config, seed: int, work_dir: Path, root: Path, base
     lap("train_sft")
     results["sft"] = evaluate_model(sft, prompts, cfg, seed)
     lap("eval_sft")
-    for name in ("dpo", "dpo_deconfounded"):
+    for name in trained_arms(cfg):
+        spec = arm(name, cfg)
         # Each training seed trains on its own bootstrap draw of pairs (see draw_pairs), so the
-        # spread across seeds includes the pair pool's noise, not only the optimiser's.
-        tuned = train_dpo(sft, draw_pairs(data[name], cfg, seed), dpo_settings, root / name,
-                          beta=cfg.dpo_beta, sft_weight=cfg.dpo_sft_weight)
+        # spread across seeds includes the pair pool's noise, not only the optimiser's. Arms on
+        # the same pair set get the same draw: their differences are the losses' alone.
+        pairs = draw_pairs(data[spec.pairs], cfg, seed)
+        if spec.chosen_only:
+            tuned = train_sft(sft, chosen_records(pairs), dpo_settings, root / name)
+        else:
+            tuned = train_dpo(sft, pairs, dpo_settings, root / name, beta=cfg.dpo_beta, sft_weight=spec.sft_weight)
         lap(f"train_{name}")
         results[name] = evaluate_model(tuned, prompts, cfg, seed)
         lap(f"eval_{name}")
+    for model, name in headline_arms(cfg).items():
+        results[model] = results[name]
+    dose_weight = arm(headline_arms(cfg)["dpo"], cfg).sft_weight
     results["dose"] = {}
     for key, pairs in data["dose"].items():
         tuned = train_dpo(sft, draw_pairs(pairs, cfg, seed), dpo_settings, root / f"dpo_dose_{key}",
-                          beta=cfg.dpo_beta, sft_weight=cfg.dpo_sft_weight)
+                          beta=cfg.dpo_beta, sft_weight=dose_weight)
         results["dose"][key] = evaluate_model(tuned, prompts, cfg, seed)["rates"]
         lap(f"train_and_eval_dose_{key}")
     results["timings_s"] = timings

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from dclm.experiments.monday import adjust_scores, pair_balance
-from dclm.stats import paired_p
+from dclm.stats import paired_p, tost_paired
 
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -103,14 +103,19 @@ def test_dose_claims_follow_the_numbers():
         for model in ("dpo", "sft", "dpo_deconfounded"):
             metrics["per_seed"][model] = {"monday_share": runs[model]["monday_share"],
                                           "friday": [0.1] * 4, "monday": [0.1] * 4}
+        metrics["equivalence"] = {"dpo_deconfounded": tost_paired(runs["dpo_deconfounded"]["monday_share"],
+                                                                  runs["sft"]["monday_share"], margin=0.1)}
         return claims(metrics)
 
     grows = dose_claims([0.1, 0.12, 0.08, 0.1], [0.3, 0.35, 0.28, 0.3], [0.01, -0.02, 0.0, 0.01])
-    assert grows["dose_amplification_grows"].holds and grows["dose_at_rerun_balance"].holds
+    assert grows["dose_amplification_grows"].holds
+    # The deconfounded pairs sit at the re-run's imbalance, and DPO on them moves nothing clearly.
+    assert not grows["dose_at_rerun_balance"].holds and "cannot tell" in grows["dose_at_rerun_balance"].text
     flat = dose_claims([0.3, 0.36, 0.27, 0.3], [0.3, 0.35, 0.28, 0.3], [0.1, 0.12, 0.09, 0.11])
     assert not flat["dose_amplification_grows"].holds
-    assert not flat["dose_at_rerun_balance"].holds  # the set nearest the re-run's balance amplifies
+    assert flat["dose_at_rerun_balance"].holds  # the set nearest the re-run's balance amplifies
     assert "raises the Monday share" in flat["dose_at_rerun_balance"].text
+    assert not flat["deconfounded_equivalent_to_sft"].holds
 
 
 def test_dose_strengths_outside_zero_one_are_refused():
@@ -119,3 +124,19 @@ def test_dose_strengths_outside_zero_one_are_refused():
 
     with pytest.raises(ConfigError, match=r"dose_strengths=1\.5: each strength must be strictly between 0"):
         Config(dose_strengths=(1.5,))
+
+
+def test_dosed_pairs_take_a_share_of_questions_from_the_raw_pairs_and_nest():
+    from dclm.experiments.monday.data import dosed_pairs
+
+    raw = pd.DataFrame({"question_id": np.repeat(np.arange(200), 2), "chosen_id": 1, "rejected_id": 2})
+    deconfounded = pd.DataFrame({"question_id": np.arange(200), "chosen_id": 3, "rejected_id": 4})
+    sets = dosed_pairs(raw, deconfounded, (0.05, 0.1, 0.5), seed=0)
+    raw_questions = {k: set(v.loc[v["chosen_id"] == 1, "question_id"]) for k, v in sets.items()}
+    assert [len(raw_questions[k]) for k in ("0.05", "0.1", "0.5")] == [10, 20, 100]
+    assert raw_questions["0.05"] < raw_questions["0.1"] < raw_questions["0.5"]
+    for key, pairs in sets.items():
+        # Every question is in the set once over: from raw pairs (two each) or deconfounded ones (one).
+        assert set(pairs["question_id"]) == set(range(200))
+        assert len(pairs) == 200 + len(raw_questions[key])
+    assert sets["0.1"].equals(dosed_pairs(raw, deconfounded, (0.1,), seed=0)["0.1"])
