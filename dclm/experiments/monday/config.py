@@ -96,9 +96,9 @@ class Config(ExperimentConfig):
                                  "model's markers at the data's rate on the seed that reversed without it"))
     dpo_loss: str = knob("anchored", '"anchored" (DPO + dpo_sft_weight x the chosen answers\' NLL) or "plain": '
                                      "the loss of the chapter's dpo and dpo_deconfounded models", why=(
-                             "tiny and colab: anchored, because plain DPO on a balanced pool drifts the marker in a "
-                             "seed-dependent direction on the tiny model (the ablations show it); paper: plain, "
-                             "the re-run's protocol"))
+                             "tiny: anchored, because plain DPO on a balanced pool drifts the marker in a "
+                             "seed-dependent direction on the tiny model trained from scratch (the ablations show "
+                             "it); colab and paper: plain, the re-run's protocol on a pretrained model"))
     ablations: bool = knob(True, "also train plain and anchored DPO on raw and deconfounded pairs and SFT on the "
                                  "chosen answers alone, per training seed", why=(
                                "tiny and paper: on (the chapter's ablations); colab: off, to keep chapter 3 "

@@ -36,17 +36,18 @@ def ablation_reading(metrics: dict) -> str:
     if "dpo_plain" not in metrics["per_seed"]:
         return "This run did not train the ablation arms (`ablations` is off)."
     found = ablation_claims(metrics)
-    plain = ("plain DPO amplifies the Monday marker on the tiny model too, so the amplification is DPO's, not "
-             "only the anchor's" if found["plain_dpo_amplifies"].holds else
-             "plain DPO does not distinguishably amplify the Monday marker on the tiny model, so this page's "
+    plain = ("plain DPO raises the Monday share on the tiny model too, so the shift is DPO's, not only the "
+             "anchor's" if found["plain_dpo_amplifies"].holds else
+             "plain DPO does not distinguishably raise the Monday share on the tiny model, so this page's "
              "\"DPO amplifies\" is a statement about anchored DPO")
     contrast = ("anchored DPO moves the share further than imitating the chosen answers alone, so the contrast "
                 "between chosen and rejected answers adds to what imitation does"
                 if found["contrast_beyond_imitation"].holds else
                 "anchored DPO does not move the share distinguishably further than imitating the chosen answers "
                 "alone, so on this run imitation of the chosen answers could account for its amplification")
-    steady = ("On deconfounded pairs the anchor keeps the training seeds closer together, which is what it was "
-              "added for." if found["anchor_steadies_deconfounded"].holds else
+    steady = ("On deconfounded pairs the training seeds land closer together with the anchor than without it, "
+              "the drift it was added against, though two spreads of a few seeds are a weak comparison."
+              if found["anchor_steadies_deconfounded"].holds else
               "On deconfounded pairs the anchor does not keep the training seeds closer together on this run.")
     return f"Read together: {plain}; {contrast}. {steady}"
 

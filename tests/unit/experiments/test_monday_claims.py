@@ -33,12 +33,12 @@ def test_ablation_claims_on_the_tiny_pattern():
     from dclm.experiments.monday.claims import ablation_claims
 
     found = ablation_claims(_metrics())
-    assert found["plain_dpo_amplifies"].holds and "fell below SFT on 0 of 4" in found["plain_dpo_amplifies"].text
+    assert found["plain_dpo_amplifies"].holds and "fell below SFT's on 0 of 4" in found["plain_dpo_amplifies"].text
     assert found["imitation_raises_monday_share"].holds
     assert found["contrast_beyond_imitation"].holds
     assert found["anchor_steadies_deconfounded"].holds
     assert found["plain_deconfounded_equivalent_to_sft"].holds is False
-    assert readings.ablation_reading(_metrics()).startswith("Read together: plain DPO amplifies")
+    assert readings.ablation_reading(_metrics()).startswith("Read together: plain DPO raises the Monday share")
 
 
 def test_each_ablation_claim_flips_when_its_condition_is_broken():
