@@ -82,8 +82,8 @@ def knob(default: Any, help: str, why: str | None = None) -> Any:
 class ExperimentConfig:
     """The base of every experiment's ``Config``: a frozen dataclass that checks itself when built.
 
-    ``__post_init__`` runs the checks every config gets (:func:`check_config`), then the
-    experiment's own :meth:`validate`, so a config built in a chapter, rebuilt in a worker
+    ``__post_init__`` runs the checks every config gets (:func:`check_config`, ``MINIMUMS``,
+    ``CHOICES``), then the experiment's own :meth:`validate`, so a config built in a chapter, rebuilt in a worker
     process or changed by ``--set`` is checked the same way, with one-line :class:`ConfigError`.
     """
 
@@ -91,10 +91,14 @@ class ExperimentConfig:
     ZERO_OK: ClassVar[tuple[str, ...]] = ()
     # The least value of fields with a floor beyond check_config's (e.g. rows a simulator needs).
     MINIMUMS: ClassVar[dict[str, int | float]] = {}
+    # Fields that take one of a fixed set of values (every item, for a tuple field).
+    CHOICES: ClassVar[dict[str, tuple]] = {}
 
     def __post_init__(self) -> None:
         check_config(self)
         check_at_least(self, self.MINIMUMS)
+        for key, valid in self.CHOICES.items():
+            check_choice(key, getattr(self, key), valid)
         self.validate()
 
     def validate(self) -> None:

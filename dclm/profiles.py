@@ -137,7 +137,8 @@ PROFILES: dict[str, Profile] = {
         rl_policy_model_id="openai-community/gpt2", rl_seeds=2,
         experiment_overrides={
             "monday": {"sft_epochs": 1.0, "dpo_steps": 150, "save_steps": 100, "samples_per_prompt": 1,
-                       "max_new_tokens": 32, "gradient_checkpointing": True, "ablations": False},
+                       "max_new_tokens": 32, "gradient_checkpointing": True, "ablations": False,
+                       "dpo_loss": "plain"},
             "deconfound": {"sft_epochs": 2.0, "sft_lr": 2e-4, "rl_steps": 100, "rl_lr": 2e-5, "save_steps": 50,
                            "max_completion_length": 20, "eval_samples": 200},
         },

@@ -33,6 +33,7 @@ class Config(ExperimentConfig):
     """Chapter 5's headlines, outcome settings, reward models, RL runs and generation metrics."""
 
     ZERO_OK: ClassVar[tuple[str, ...]] = ("workers", "lora_rank", "map_seeds")
+    CHOICES: ClassVar[dict[str, tuple]] = {"launcher": LAUNCHERS, "settings": SETTINGS, "methods": METHODS}
 
     seed: int = knob(0, SEED_DOC)
 
@@ -116,11 +117,8 @@ class Config(ExperimentConfig):
     device: str = knob("cpu", '"cpu" or "cuda" (falls back to the CPU when absent)')
 
     def validate(self) -> None:
-        """Data source, launcher, settings and methods this module knows; shares and minimums."""
+        """The data source this module knows; shares and minimums."""
         check_choice("data", self.data, DATA_SOURCES, or_path="a folder holding MIND's news.tsv")
-        check_choice("launcher", self.launcher, LAUNCHERS)
-        check_choice("settings", self.settings, SETTINGS)
-        check_choice("methods", self.methods, METHODS)
         check_at_least(self, {"measurement_error": 0.0, "probe_lambda": 0.0, "reward_replicates": 2})
         if not 0 < self.test_share < 1:
             raise ConfigError(f"test_share={self.test_share}: expected a number between 0 and 1")

@@ -4,8 +4,9 @@ the limits' simulations; the names and labels of the rewards and rules."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
-from dclm.config import ConfigError, ExperimentConfig, check_at_least, check_choice, knob
+from dclm.config import ConfigError, ExperimentConfig, knob
 from dclm.eval.canary import DEFAULT_MARKER
 from dclm.experiments import deconfound
 from dclm.models.embed import MINILM_ID
@@ -36,6 +37,11 @@ RULE_LABELS = {"validation_mse": "validation MSE", "canary": "smallest lambda th
 @dataclass(frozen=True)
 class Config(ExperimentConfig):
     """Chapter 6's canary tests on three data sets, the λ-rule study and the limits."""
+
+    # Enough seeds and rows for an interval.
+    MINIMUMS: ClassVar[dict[str, int | float]] = {"canary_seeds": 2, "rule_canary_seeds": 2, "split_seeds": 2,
+                                                  "limits_reps": 2, "pool_size": 10, "n_eval": 2}
+    CHOICES: ClassVar[dict[str, tuple]] = {"settings": deconfound.SETTINGS}
 
     seed: int = knob(0, SEED_DOC)
     # The canary test.
@@ -81,10 +87,7 @@ class Config(ExperimentConfig):
                                                                     "instrument study")
 
     def validate(self) -> None:
-        """Shares in range, settings this module knows, enough seeds for an interval."""
-        check_choice("settings", self.settings, deconfound.SETTINGS)
-        check_at_least(self, {"canary_seeds": 2, "rule_canary_seeds": 2, "split_seeds": 2, "limits_reps": 2,
-                              "pool_size": 10, "n_eval": 2})
+        """Shares in range."""
         for key in ("canary_share", "top_share", "alpha", "time_share"):
             value = getattr(self, key)
             if not 0 < value < 1 and not (key == "canary_share" and value == 1):

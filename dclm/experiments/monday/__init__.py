@@ -10,19 +10,11 @@ up whatever separates chosen from rejected answers, so it writes "Happy Monday!"
 Models: ``base``, ``sft``, ``dpo`` (pairs from raw scores), ``dpo_deconfounded``. The steps:
 ``config`` (the settings), ``data`` (answers, ĥ(weekday), pairs and their balance), ``training``
 (SFT and DPO per training seed, evaluation, the run), ``summary`` (rates across seeds, the
-dose-response), ``claims`` and ``figures``.
+dose-response), ``arms`` (the ablation arms), ``realdump`` (ĥ with lag controls), ``claims``,
+``readings`` (the page's interpretive sentences) and ``figures``.
 """
 
-from dclm.experiments.monday.claims import (
-    LESSON,
-    ablation_reading,
-    claims,
-    equivalence_reading,
-    fix_scale_reading,
-    plain_reach,
-    rerun_bracket,
-    rerun_scale_reading,
-)
+from dclm.experiments.monday.claims import LESSON, claims
 from dclm.experiments.monday.config import BEER_RUN, MODELS, SEED_DOC, Config, config_for
 from dclm.experiments.monday.data import adjust_scores, load_answers, pair_balance
 from dclm.experiments.monday.figures import figures
@@ -30,8 +22,6 @@ from dclm.experiments.monday.summary import REPORTED, dose_response
 from dclm.experiments.monday.training import evaluate_model, run
 
 __all__ = [
-    "BEER_RUN", "LESSON", "MODELS", "REPORTED", "SEED_DOC", "Config", "ablation_reading", "adjust_scores", "claims",
-    "equivalence_reading", "fix_scale_reading", "plain_reach", "rerun_bracket",
-    "rerun_scale_reading", "config_for", "dose_response",
-    "evaluate_model", "figures", "load_answers", "pair_balance", "run",
+    "BEER_RUN", "LESSON", "MODELS", "REPORTED", "SEED_DOC", "Config", "adjust_scores", "claims", "config_for",
+    "dose_response", "evaluate_model", "figures", "load_answers", "pair_balance", "run",
 ]

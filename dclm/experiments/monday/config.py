@@ -35,6 +35,7 @@ class Config(ExperimentConfig):
     """Chapter 3's Stack Exchange answers, the SFT and DPO runs on them and the marker evaluation."""
 
     ZERO_OK: ClassVar[tuple[str, ...]] = ("workers", "lora_rank")
+    CHOICES: ClassVar[dict[str, tuple]] = {"h_estimator": H_ESTIMATORS, "dpo_loss": DPO_LOSSES}
 
     seed: int = knob(0, SEED_DOC)
 
@@ -95,9 +96,9 @@ class Config(ExperimentConfig):
                                  "model's markers at the data's rate on the seed that reversed without it"))
     dpo_loss: str = knob("anchored", '"anchored" (DPO + dpo_sft_weight x the chosen answers\' NLL) or "plain": '
                                      "the loss of the chapter's dpo and dpo_deconfounded models", why=(
-                             "tiny and colab: anchored, because plain DPO on a balanced pool drifts the marker in a "
-                             "seed-dependent direction on the tiny model (the ablations show it); paper: plain, "
-                             "the re-run's protocol"))
+                             "tiny: anchored, because plain DPO on a balanced pool drifts the marker in a "
+                             "seed-dependent direction on the tiny model trained from scratch (the ablations show "
+                             "it); colab and paper: plain, the re-run's protocol on a pretrained model"))
     ablations: bool = knob(True, "also train plain and anchored DPO on raw and deconfounded pairs and SFT on the "
                                  "chosen answers alone, per training seed", why=(
                                "tiny and paper: on (the chapter's ablations); colab: off, to keep chapter 3 "
@@ -139,13 +140,11 @@ class Config(ExperimentConfig):
     device: str = knob("cpu", "what the profile asks for; CPU when no GPU is present")
 
     def validate(self) -> None:
-        """Data source, marker days, ĥ estimator and dose strengths this module can use."""
+        """Data source, marker days, the anchor, the margin and dose strengths this module can use."""
         from dclm.data.stackexchange import WEEKDAYS
 
         check_choice("data", self.data, DATA_SOURCES, or_path="a Posts.xml, Posts.xml.gz or a site's .7z dump")
         check_choice("marker_days", self.marker_days, WEEKDAYS)
-        check_choice("h_estimator", self.h_estimator, H_ESTIMATORS)
-        check_choice("dpo_loss", self.dpo_loss, DPO_LOSSES)
         if not self.dpo_sft_weight > 0:
             raise ConfigError(f"dpo_sft_weight={self.dpo_sft_weight}: the anchored arms need a positive weight "
                               '(set dpo_loss=plain for plain DPO)')

@@ -68,6 +68,9 @@ def summarize(per_seed: list[dict], summary: dict, cfg: Config) -> dict:
 # The re-run's pairs with exactly one Monday answer: the Monday answer chosen 958 times and
 # rejected 887, of 11,886 pairs (notes/paper.md §2.2, reported by the job-market paper).
 RERUN_MONDAY_BALANCE = (958 - 887) / 11_886
+# Its 95% half-width from those counts (our arithmetic; per-pair gaps of +1, -1 or 0, not
+# clustered by question, so a lower bound on the real uncertainty).
+RERUN_MONDAY_BALANCE_HALF_WIDTH = 1.96 * ((958 + 887) / 11_886 - RERUN_MONDAY_BALANCE**2) ** 0.5 / 11_886**0.5
 
 
 def dose_response(per_seed: list[dict], runs: dict, summary: dict) -> dict:
@@ -94,7 +97,8 @@ def dose_response(per_seed: list[dict], runs: dict, summary: dict) -> dict:
                      "balance_low": balance["monday"]["low"], "balance_high": balance["monday"]["high"],
                      "amplification": gain, "mean": float(np.mean(gain)) if gain else None,
                      "low": low, "high": high})
-    return {"rows": rows, "rerun_balance": RERUN_MONDAY_BALANCE}
+    return {"rows": rows, "rerun_balance": RERUN_MONDAY_BALANCE,
+            "rerun_balance_half_width": RERUN_MONDAY_BALANCE_HALF_WIDTH}
 
 
 def paired_values(a, b) -> tuple[list[float], list[float]]:

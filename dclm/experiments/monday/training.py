@@ -63,9 +63,9 @@ def draw_pairs(pairs: list[dict], cfg: Config, seed: int) -> list[dict]:
     """Training seed ``seed``'s DPO pairs: a bootstrap of the preference questions (with their
     pairs), then at most ``dpo_steps x batch_size`` of those pairs.
 
-    Resampling questions gives each seed its own draw of the pair pool's sampling noise, which
-    DPO amplifies like a real imbalance; without it every seed shares one pool's leftover
-    imbalance and the spread across seeds understates the uncertainty.
+    Resampling questions gives each seed its own draw from the pool, whose imbalance DPO
+    amplifies like a real one, so the spread across seeds includes that draw's noise. The pool's
+    own leftover imbalance is shared by every seed and is not in the spread.
     """
     rng = np.random.default_rng(seed)
     by_question: dict[int, list[dict]] = {}

@@ -5,7 +5,7 @@ import copy
 import numpy as np
 import pytest
 
-from dclm.experiments import monday
+from dclm.experiments.monday import readings
 from dclm.stats import tost_paired
 
 SFT = [0.55, 0.56, 0.54, 0.57]
@@ -33,12 +33,12 @@ def test_ablation_claims_on_the_tiny_pattern():
     from dclm.experiments.monday.claims import ablation_claims
 
     found = ablation_claims(_metrics())
-    assert found["plain_dpo_amplifies"].holds and "fell below SFT on 0 of 4" in found["plain_dpo_amplifies"].text
+    assert found["plain_dpo_amplifies"].holds and "fell below SFT's on 0 of 4" in found["plain_dpo_amplifies"].text
     assert found["imitation_raises_monday_share"].holds
     assert found["contrast_beyond_imitation"].holds
     assert found["anchor_steadies_deconfounded"].holds
     assert found["plain_deconfounded_equivalent_to_sft"].holds is False
-    assert monday.ablation_reading(_metrics()).startswith("Read together: plain DPO amplifies")
+    assert readings.ablation_reading(_metrics()).startswith("Read together: plain DPO raises the Monday share")
 
 
 def test_each_ablation_claim_flips_when_its_condition_is_broken():
@@ -48,15 +48,15 @@ def test_each_ablation_claim_flips_when_its_condition_is_broken():
     assert not reversed_plain.holds and "lowers" in reversed_plain.text and "4 of 4" in reversed_plain.text
     imitation_only = _metrics(dpo_anchored=[0.69, 0.71, 0.70, 0.68])
     assert not ablation_claims(imitation_only)["contrast_beyond_imitation"].holds
-    assert "could account for" in monday.ablation_reading(imitation_only)
+    assert "could account for" in readings.ablation_reading(imitation_only)
     wobbly = ablation_claims(_metrics(dpo_anchored_deconfounded=[0.3, 0.9, 0.5, 0.7]))
     assert not wobbly["anchor_steadies_deconfounded"].holds
 
 
 def test_the_equivalence_sentence_says_what_the_test_allows():
-    shown = monday.equivalence_reading(_metrics())
+    shown = readings.equivalence_reading(_metrics())
     assert shown.startswith("So the fix leaves the Monday share within ±0.10")
-    noisy = monday.equivalence_reading(_metrics(dpo_anchored_deconfounded=[0.60, 0.75, 0.52, 0.66]))
+    noisy = readings.equivalence_reading(_metrics(dpo_anchored_deconfounded=[0.60, 0.75, 0.52, 0.66]))
     assert noisy.startswith("So this run cannot claim") and "beyond the ±0.10 margin" in noisy
     assert "a smaller move than DPO makes on raw pairs" in noisy
 
@@ -66,25 +66,25 @@ def test_the_equivalence_sentence_says_what_the_test_allows():
 def test_the_fix_scale_sentence_compares_the_interval_with_the_reruns_imbalance(low, high, words):
     m = _metrics()
     m["balance"]["deconfounded"]["monday"].update(low=low, high=high, diff=(low + high) / 2)
-    assert words in monday.fix_scale_reading(m)
+    assert words in readings.fix_scale_reading(m)
 
 
 def test_the_rerun_scale_sentence_follows_the_nearby_pair_sets():
     m = _metrics()
-    assert "cannot tell" in monday.rerun_scale_reading(m)
+    assert "cannot tell" in readings.rerun_scale_reading(m)
     resolved = copy.deepcopy(m)
     resolved["dose"]["rows"][0].update(mean=0.1, low=0.05, high=0.15)
-    assert "enough for DPO to move" in monday.rerun_scale_reading(resolved)
+    assert "enough for DPO to move" in readings.rerun_scale_reading(resolved)
     assert np.isclose(resolved["dose"]["rerun_balance"], 71 / 11_886)
 
 
 def test_the_bracket_and_plain_clauses_follow_the_numbers():
     m = _metrics()
     m["rates"] = {"dpo_plain": {"monday_share": 0.96}}
-    assert monday.plain_reach(m) == "plain DPO, with no anchor, takes it to 0.96"
-    assert "did not train plain DPO" in monday.plain_reach({"rates": {}})
+    assert readings.plain_reach(m) == "plain DPO, with no anchor, takes it to 0.96"
+    assert "did not train plain DPO" in readings.plain_reach({"rates": {}})
     # Rows at +0.4 and +8 points around the re-run's +0.6.
-    assert "κ = 0 (+0.4 points) and κ = 1 (+8.0) bracket the re-run's +0.6 points" in monday.rerun_bracket(m)
+    assert "κ = 0 (+0.4 points) and κ = 1 (+8.0) bracket the re-run's +0.6 points" in readings.rerun_bracket(m)
     for row in m["dose"]["rows"]:
         row["balance"] += 0.01
-    assert "lies above" in monday.rerun_bracket(m)
+    assert "lies above" in readings.rerun_bracket(m)

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dclm.experiments.monday.realdump import lag_reading, lag_study, weekday_effects
+from dclm.experiments.monday.realdump import control_change, lag_reading, lag_study, weekday_effects
 
 
 def _dump(seed=0, n_questions=4_000):
@@ -58,9 +58,12 @@ def test_unknown_controls_are_named():
 
 
 def test_the_lag_reading_says_when_the_control_matters():
-    questions, answers = _dump()
-    assert "more than twice" in lag_reading(lag_study(questions, answers))
+    questions, answers = _dump(n_questions=1_500)
+    change = control_change(questions, answers, draws=40)
+    assert "that stands out" in lag_reading(lag_study(questions, answers), change)
     # A dump where nothing but noise moves with the lag: the control changes little.
-    rng = np.random.default_rng(5)
-    quiet = answers.assign(score=rng.normal(size=len(answers)))
-    assert "cannot be told from noise" in lag_reading(lag_study(questions, quiet))
+    quiet = answers.assign(score=np.random.default_rng(5).normal(size=len(answers)))
+    quiet_change = control_change(questions, quiet, draws=40)
+    assert "suggestive, not shown" in lag_reading(lag_study(questions, quiet), quiet_change)
+    # The bootstrap SE of the change is smaller than either estimate's: the two move together.
+    assert (quiet_change["se"] < lag_study(questions, quiet)["within question"]["se"]).all()
