@@ -52,6 +52,8 @@ def test_metric_keys(tiny_run):
                                  *(f"{name}_vs_sft" for name in arms)}
     assert {"monday", "friday"} <= set(m["data_rates"])
     assert m["n_runs"] >= 3 and m["n_generations"] > 0
+    cfg = tiny_run[0]["config"]
+    assert m["dpo_pairs_per_run"] == min(cfg["dpo_steps"] * cfg["batch_size"], m["n_pairs"]) < m["n_pairs"]
     assert m["h_estimator"] == "within_question"
     for kind in ("raw", "deconfounded"):
         for day in ("monday", "friday"):

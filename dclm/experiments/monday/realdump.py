@@ -79,12 +79,12 @@ def control_change(questions: pd.DataFrame, answers: pd.DataFrame, draws: int = 
     rng = np.random.default_rng(seed)
     ids = answers["question_id"].unique()
     by_question = {q: frame for q, frame in answers.groupby("question_id")}
+    asked = questions.set_index("question_id")["created_at"]
     draws_out = []
     for _ in range(draws):
         picked = rng.choice(ids, size=len(ids), replace=True)
         # A question drawn twice enters as two questions, as a cluster bootstrap needs.
         sample = pd.concat([by_question[q].assign(question_id=k) for k, q in enumerate(picked)], ignore_index=True)
-        asked = questions.set_index("question_id")["created_at"]
         sample_questions = pd.DataFrame({"question_id": np.arange(len(picked)), "created_at": asked[picked].to_numpy()})
         moved = (weekday_effects(sample_questions, sample, full)["effect"]
                  - weekday_effects(sample_questions, sample)["effect"])

@@ -60,7 +60,9 @@ def summarize(per_seed: list[dict], summary: dict, cfg: Config) -> dict:
                "dose": dose_response(per_seed, runs, summary), "equivalence": equivalence,
                "arms": {"trained": list(arms), **headline_arms(cfg)},
                "n_runs": len(per_seed), "n_generations": n_generations,
-               "n_pairs": summary["n_pairs"], "n_sft_answers": summary["n_sft"]}
+               "n_pairs": summary["n_pairs"], "n_sft_answers": summary["n_sft"],
+               # What one DPO run sees: at most dpo_steps x batch_size pairs of its draw (draw_pairs).
+               "dpo_pairs_per_run": min(cfg.dpo_steps * cfg.batch_size, summary["n_pairs"])}
     examples = {model: per_seed[0][model]["examples"] for model in MODELS}
     return {"metrics": metrics, "data": {"runs": runs, "summary": summary, "examples": examples}}
 
