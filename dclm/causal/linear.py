@@ -165,13 +165,14 @@ def _rank_deficient(gram: np.ndarray) -> bool:
 COV_TYPES = ("robust", "unadjusted", "cluster")
 
 
-def _cluster_codes(clusters, n: int) -> tuple[np.ndarray, int]:
-    """Integer group codes 0..G-1 for ``clusters`` (any hashable labels), validated."""
+def cluster_codes(clusters, n: int, ref: str = "y") -> tuple[np.ndarray, int]:
+    """Integer group codes 0..G-1 for ``clusters`` (any hashable labels), validated against the
+    ``n`` rows of the argument called ``ref``."""
     if clusters is None:
         raise ValueError("clusters: cov='cluster' needs clusters, one group label per row")
     labels = pd.Series(np.asarray(clusters).ravel() if not isinstance(clusters, pd.Series) else clusters.to_numpy())
     if len(labels) != n:
-        raise ValueError(f"clusters has {len(labels)} rows but y has {n}; pass one label per row")
+        raise ValueError(f"clusters has {len(labels)} rows but {ref} has {n}; pass one label per row")
     if labels.isna().any():
         raise ValueError(f"clusters contains missing labels (first at row {int(np.flatnonzero(labels.isna())[0])})")
     codes, uniques = pd.factorize(labels)
@@ -180,7 +181,8 @@ def _cluster_codes(clusters, n: int) -> tuple[np.ndarray, int]:
     return codes, len(uniques)
 
 
-def _group_sums(scores: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+def group_sums(scores: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """Column sums of ``scores`` (rows × columns) within each group: groups × columns."""
     sums = np.zeros((n_groups, scores.shape[1]))
     np.add.at(sums, codes, scores)
     return sums
@@ -225,7 +227,7 @@ def fit_linear(y, exog=None, endog=None, instruments=None, add_constant: bool = 
         raise ValueError("no regressors: pass exog or endog, or keep add_constant=True")
     if n <= n_w:
         raise ValueError(f"y has {n} rows but the model has {n_w} coefficients; more rows are needed")
-    codes, n_clusters = _cluster_codes(clusters, n) if cov_type == "cluster" else (None, None)
+    codes, n_clusters = cluster_codes(clusters, n) if cov_type == "cluster" else (None, None)
 
     # Column-major so each block below is a contiguous view and BLAS reads it without copies.
     design = np.empty((n, n_z + k_endog + 1), order="F")
@@ -269,7 +271,7 @@ def fit_linear(y, exog=None, endog=None, instruments=None, add_constant: bool = 
         cov = bread * (resid @ resid / n) * correction
     elif cov_type == "cluster":
         # linearmodels' ClusteredCovariance with debiased=True: G/(G-1) · (n-1)/(n-k).
-        xi = _group_sums(design[:, :n_z] * resid[:, None], codes, n_clusters) @ pi
+        xi = group_sums(design[:, :n_z] * resid[:, None], codes, n_clusters) @ pi
         cov = bread @ (xi.T @ xi) @ bread * (n_clusters / (n_clusters - 1)) * ((n - 1) / (n - n_w))
     else:
         # Z' diag(e^2) Z as (Z e)'(Z e), scaling our own copy of Z in place: no n x l temporary.
@@ -329,7 +331,7 @@ def _cluster_first_stage_f(design, gram, n_exog, n_z, k_endog, endog_names, code
         col = n_z + j
         coef = zz_inv @ gram[:n_z, col]
         resid = design[:, col] - design[:, :n_z] @ coef
-        xi = _group_sums(design[:, :n_z] * resid[:, None], codes, n_clusters)
+        xi = group_sums(design[:, :n_z] * resid[:, None], codes, n_clusters)
         cov = zz_inv @ (xi.T @ xi) @ zz_inv * (n_clusters / (n_clusters - 1)) * ((n - 1) / (n - n_z))
         excluded = coef[n_exog:]
         values[name] = float(excluded @ np.linalg.solve(cov[n_exog:, n_exog:], excluded)) / q
