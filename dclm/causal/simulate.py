@@ -93,15 +93,25 @@ ARROWS = ("text_to_popularity", "popularity_to_text")
 
 # The book's causal graph for the news story (chapters 2, 5 and 6 draw it the same way):
 #
-#     Z (region) ──> p (popularity) ──β──> y (clicks) <──1── s(T) (the text's own quality)
-#                        ^                                     │
-#                        └──────────── ρ (entanglement) ───────┘
+#            team ─────────────> T (the headline names the team; s(T), its tone, does not depend on it)
+#             │                  │
+#             v                  v
+#     Z (the team's region) ──> p (exposure) ──β──> y (clicks) <──1── s(T)
+#                               ^                                     │
+#                               └──────────── ρ (entanglement) ───────┘
 #
-# s(T) -> p: a headline's tone changes the exposure it gets (editors promote negative,
-# breaking-news headlines). The estimand is g, the text's effect on y at fixed popularity
-# (here g = s), because a generated headline will get its exposure from a new policy, not from
-# the editors in the log. Optional parts: an unobserved U -> p and U -> y (``hidden_confounding``)
-# and an observed proxy p~ = p + error (``measurement_error``).
+# y counts clicks (a day's clicks, centred and in units of their noise SD); p is exposure, how
+# often the site shows the headline. s(T) -> p: a headline's tone changes the exposure it gets
+# (editors promote negative, breaking-news headlines). The team fixes Z (its home region) and
+# part of p (its popularity), and its name is in the text: text <- team -> Z -> p -> y is a
+# back-door path from the words to the clicks. Z stays a valid instrument because the team's
+# name carries no tone (Z is independent of s(T)) and the team reaches y only through p.
+# The estimand is g, the text's effect on y at fixed exposure (here g = s), because a
+# generated headline will get its exposure from a new policy, not from the editors in the log.
+# Optional parts: an unobserved U -> p and U -> y (``hidden_confounding``), an observed proxy
+# p~ = p + error (``measurement_error``), and the exclusion threats: fans in big markets click
+# more per exposure (Z -> y, ``direct_effect``) and logs that keep only shown headlines
+# (selection on p, ``selected_share``).
 
 
 def simulate_popularity(
@@ -118,6 +128,7 @@ def simulate_popularity(
     measurement_error: float = 0.0,
     hidden_confounding: float = 0.0,
     arrow: str = "text_to_popularity",
+    selected_share: float = 1.0,
 ) -> pd.DataFrame:
     """Texts' causal scores, a popularity confounder, its instrument, and an outcome.
 
@@ -127,7 +138,8 @@ def simulate_popularity(
         p = (instrument_strength·Z + entanglement·s(T) + hidden_confounding·U + v) / sd,
 
     with v, U ~ N(0, 1) and sd its known population SD, so ``beta`` is in outcome units per SD
-    of popularity. The outcome (clicks) is
+    of popularity. The outcome is a count, the headline's clicks (centred, in units of the
+    noise SD), not a click rate: exposure raises it by ``beta`` per SD.
 
         y = s(T) + beta·p + hidden_confounding·U + direct_effect·Z + control_effect·w + noise.
 
@@ -146,6 +158,14 @@ def simulate_popularity(
     relevance by a tiny ``instrument_strength``, exclusion by ``direct_effect``, independence
     by ``instrument_confounding`` (Z moves s(T) too).
 
+    The two threats to exclusion a news site actually faces: ``direct_effect`` is fan interest
+    per exposure (readers in big markets click more on a headline they are shown, so Z reaches
+    y beside p; 2SLS is then off by direct_effect / first-stage slope), and ``selected_share``
+    < 1 keeps only that share of headlines with the highest exposure p, as a log that records
+    shown headlines only. Selecting on p, a common effect of Z and (entangled) s(T), makes Z
+    and s(T) dependent among the kept rows: the instrument then reaches y through the text.
+    The kept rows are returned in their original order (round(n·selected_share) of them).
+
     ``arrow="popularity_to_text"`` reverses the questioned arrow: p = (instrument_strength·Z +
     v)/sd and s(T) = base quality + entanglement·p, so the text is a mediator of popularity.
     Then 2SLS estimates p's total effect, beta + entanglement, not beta. Introduced in chapter 2.
@@ -159,6 +179,9 @@ def simulate_popularity(
     for name, value in (("measurement_error", measurement_error), ("noise_sd", noise_sd)):
         if not np.isfinite(value) or value < 0:
             raise ValueError(f"{name} must be a finite number >= 0, got {value}")
+    if not 0 < selected_share <= 1 or round(n * selected_share) < MIN_N:
+        raise ValueError(f"selected_share must be in (0, 1] and keep at least {MIN_N} of the n={n} rows, "
+                         f"got {selected_share}")
     rho = entanglement if setting == "entangled" else 0.0
     # Draw order is fixed (new terms last), so adding a mechanism never reshuffles the others.
     instrument = rng.standard_normal(n)
@@ -179,7 +202,7 @@ def simulate_popularity(
         quality = base_quality + rho * popularity
     outcome = (quality + beta * popularity + hidden_confounding * hidden + direct_effect * instrument
                + control_effect * control + noise_sd * outcome_noise)
-    return pd.DataFrame({
+    frame = pd.DataFrame({
         "quality": quality,
         "instrument": instrument,
         "control": control,
@@ -188,29 +211,45 @@ def simulate_popularity(
         "hidden": hidden,
         "outcome": outcome,
     })
+    if selected_share < 1:
+        kept = np.sort(np.argsort(-popularity, kind="stable")[: round(n * selected_share)])
+        frame = frame.iloc[kept].reset_index(drop=True)
+    return frame
 
 
 def simulate_headline_outcomes(teams: pd.Series, sentiment: np.ndarray, rng: np.random.Generator,
                                setting: str = "entangled", beta: float = 1.0, instrument_strength: float = 1.0,
                                entanglement: float = 2.0, noise_sd: float = 0.3,
                                regions: dict[str, float] | None = None,
-                               measurement_error: float = 0.0) -> pd.DataFrame:
+                               measurement_error: float = 0.0, direct_effect: float = 0.0,
+                               arrow: str = "text_to_popularity") -> pd.DataFrame:
     """Chapter 5's outcomes for real headlines: y = s(T) + beta·p + noise, with p instrumented by Z.
 
-    The module's graph, headline by headline. Each team gets a home region (drawn with
-    ``rng``) whose market size is the instrument Z; the team's popularity is
-    ``instrument_strength·Z + 0.5·u``. A headline's raw popularity is its team's (0 for
-    headlines naming none) plus, in the ``"entangled"`` setting, ``-entanglement·s(T)`` (the
-    text moves p: editors promote negative news) plus noise; p is that, standardised, so
-    ``beta`` is in sentiment units per SD of popularity. The estimand is g = s(T), the text's
-    effect at fixed popularity.
+    The module's graph, headline by headline, team node included. Each team gets a home region
+    (drawn with ``rng``) whose market size is the instrument Z; the team's popularity is
+    ``instrument_strength·Z + 0.5·u`` (u: the team's own pull, a team -> p edge beside Z). The
+    headline names its team, so Z is a function of the text's team name, not of its tone. A
+    headline's raw exposure is its team's popularity (0 for headlines naming none) plus, in the
+    ``"entangled"`` setting, ``-entanglement·s(T)`` (the text moves p: editors promote negative
+    news) plus noise; p is that, standardised, so ``beta`` is in sentiment units per SD of
+    exposure. y counts clicks. The estimand is g = s(T), the text's effect at fixed exposure.
 
-    Columns: ``team, sentiment, region, instrument, team_popularity, popularity`` (the true p),
-    ``observed_popularity`` (p + ``measurement_error``·N(0, 1), what an analyst logs; equal to
-    p by default) and ``outcome``. The error is drawn last, so y does not depend on it.
+    ``direct_effect`` δ adds δ·Z to y: fans in big markets click more per exposure, an exclusion
+    violation. ``arrow="popularity_to_text"`` reverses the questioned arrow: exposure is the
+    team's popularity plus noise, and then which headlines get written depends on it: the
+    returned rows are a weighted resample (with replacement, weights ``exp(-entanglement·s·p)``)
+    of the given headlines, so popular teams get more gloomy stories, s(T) depends on p, and Z
+    reaches s(T) through p. Column ``row`` is the given headline each row is (``0..n-1`` in
+    order for the default arrow).
+
+    Columns: ``row, team, sentiment, region, instrument, team_popularity, popularity`` (the
+    true p), ``observed_popularity`` (p + ``measurement_error``·N(0, 1), what an analyst logs;
+    equal to p by default) and ``outcome``. The error is drawn last, so y does not depend on it.
     """
     if setting not in SETTINGS:
         raise ValueError(f"setting must be one of {SETTINGS}, got {setting!r}")
+    if arrow not in ARROWS:
+        raise ValueError(f"arrow must be one of {ARROWS}, got {arrow!r}")
     if not np.isfinite(measurement_error) or measurement_error < 0:
         raise ValueError(f"measurement_error must be a finite number >= 0, got {measurement_error}")
     regions = regions or {"Northport": 1.6, "Lakeside": 1.0, "Riverton": 0.6, "Highfield": 0.2,
@@ -223,11 +262,19 @@ def simulate_headline_outcomes(teams: pd.Series, sentiment: np.ndarray, rng: np.
     region = teams.map(lambda t: names_region.get(t, ""))
     instrument = np.array([regions.get(r, 0.0) for r in region])
     popularity_team = teams.map(lambda t: team_pop.get(t, 0.0)).to_numpy(dtype=float)
-    raw = popularity_team + (-entanglement * sentiment if setting == "entangled" else 0.0) + \
+    text_to_exposure = setting == "entangled" and arrow == "text_to_popularity"
+    raw = popularity_team + (-entanglement * sentiment if text_to_exposure else 0.0) + \
         0.3 * rng.standard_normal(len(teams))
     popularity = (raw - raw.mean()) / raw.std()
-    outcome = sentiment + beta * popularity + noise_sd * rng.standard_normal(len(teams))
+    row = np.arange(len(teams))
+    if arrow == "popularity_to_text":
+        log_weight = -entanglement * sentiment * popularity
+        weight = np.exp(log_weight - log_weight.max())
+        row = np.sort(rng.choice(len(teams), size=len(teams), p=weight / weight.sum()))
+        teams, sentiment, region = teams.iloc[row].reset_index(drop=True), sentiment[row], region.iloc[row]
+        instrument, popularity_team, popularity = instrument[row], popularity_team[row], popularity[row]
+    outcome = sentiment + beta * popularity + direct_effect * instrument + noise_sd * rng.standard_normal(len(teams))
     observed = popularity + measurement_error * rng.standard_normal(len(teams))
-    return pd.DataFrame({"team": teams, "sentiment": sentiment, "region": region, "instrument": instrument,
-                         "team_popularity": popularity_team, "popularity": popularity,
+    return pd.DataFrame({"row": row, "team": teams, "sentiment": sentiment, "region": region.to_numpy(),
+                         "instrument": instrument, "team_popularity": popularity_team, "popularity": popularity,
                          "observed_popularity": observed, "outcome": outcome})

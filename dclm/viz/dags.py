@@ -38,19 +38,21 @@ def draw_dag(nodes: Mapping[str, tuple[float, float]], edges: Sequence[tuple[str
 def news_dag(hidden: bool = False, proxy: bool = False) -> Figure:
     """The book's one graph for the news story (chapters 2, 5, 6), drawn the same everywhere.
 
-    Z (region) -> p (popularity) -> y (clicks) <- s(T) (text); s(T) -> p dashed: present in the
-    entangled setting only. ``hidden`` adds an unobserved U -> p, U -> y; ``proxy`` adds the
-    logged proxy p~ of p.
+    Z (region) -> p (exposure) -> y (clicks) <- s(T) (text); s(T) -> p dashed: present in the
+    entangled setting only. The team fixes Z (its home region) and part of p (its own pull), and
+    its name is in the text: team -> Z, team -> p, team -> text. ``hidden`` adds an unobserved
+    U -> p, U -> y; ``proxy`` adds the logged proxy p~ of p.
     """
-    nodes = {"Z\nregion": (0.0, 1.0), "p\npopularity": (1.0, 1.0), "s(T)\ntext": (1.0, 0.0),
+    nodes = {"team": (0.0, 0.0), "Z\nregion": (0.0, 1.0), "p\nexposure": (1.0, 1.0), "s(T)\ntext": (1.0, 0.0),
              "y\nclicks": (2.0, 0.5)}
-    edges = [("Z\nregion", "p\npopularity"), ("p\npopularity", "y\nclicks"), ("s(T)\ntext", "y\nclicks"),
-             ("s(T)\ntext", "p\npopularity")]
+    edges = [("team", "Z\nregion"), ("team", "p\nexposure"), ("team", "s(T)\ntext"),
+             ("Z\nregion", "p\nexposure"), ("p\nexposure", "y\nclicks"), ("s(T)\ntext", "y\nclicks"),
+             ("s(T)\ntext", "p\nexposure")]
     if hidden:
         nodes["U\nunobserved"] = (2.0, 1.6)
-        edges += [("U\nunobserved", "p\npopularity"), ("U\nunobserved", "y\nclicks")]
+        edges += [("U\nunobserved", "p\nexposure"), ("U\nunobserved", "y\nclicks")]
     if proxy:
-        nodes["p~\nlogged"] = (0.0, 0.0)
-        edges.append(("p\npopularity", "p~\nlogged"))
-    title = "Z -> p -> y <- s(T); s(T) -> p (dashed) when entangled"
-    return draw_dag(nodes, edges, dashed=[("s(T)\ntext", "p\npopularity")], title=title)
+        nodes["p~\nlogged"] = (2.0, -0.6)
+        edges.append(("p\nexposure", "p~\nlogged"))
+    title = "The news graph; s(T) -> p (dashed) in the entangled setting"
+    return draw_dag(nodes, edges, dashed=[("s(T)\ntext", "p\nexposure")], title=title)

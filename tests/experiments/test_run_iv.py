@@ -123,8 +123,20 @@ def broken(metrics, data, case):
     elif case == "violation_relevance_noisy":
         data["violations"]["relevance: weak Z"]["draws"] = data["violations"]["all assumptions hold"]["draws"]
     elif case in ("violation_exclusion", "violation_independence"):
-        label = "exclusion: Z -> y" if case == "violation_exclusion" else "independence: Z -> s(T)"
+        label = "exclusion: fan interest (Z -> y)" if case == "violation_exclusion" else "independence: Z -> s(T)"
         data["violations"][label]["draws"] = centred_on(data["violations"][label]["draws"], truth)
+    elif case == "fan_interest_bias_formula":
+        metrics["fan_interest_expected_bias"] *= 2
+    elif case == "violation_selection":
+        label = "exclusion: selection on exposure"
+        data["violations"][label]["draws"] = centred_on(data["violations"][label]["draws"], truth)
+    elif case == "selection_harmless_orthogonal":
+        label = "selection on exposure, p not moved by the text"
+        data["violations"][label]["draws"] = centred_on(data["violations"][label]["draws"], truth + 0.2)
+    elif case == "ar_coverage_holds":
+        metrics["coverage"]["ar_coverage"][0] = metrics["coverage"]["t_coverage"][0]
+    elif case == "t_undercovers_weak":
+        metrics["coverage"]["t_coverage"][0] = 0.95
     else:
         raise AssertionError(f"no way to break {case!r}")
     return metrics, data
@@ -133,7 +145,9 @@ def broken(metrics, data, case):
 @pytest.mark.parametrize("case", ["ols_entangled", "iv_entangled", "ols_orthogonal", "iv_orthogonal",
                                   *(f"{e}_g_{w}" for e in iv.ESTIMATORS for w in iv.MECHANISMS),
                                   "other_arrow", "weak_towards_ols", "violation_relevance_noisy",
-                                  "violation_exclusion", "violation_independence"])
+                                  "violation_exclusion", "violation_independence", "fan_interest_bias_formula",
+                                  "violation_selection", "selection_harmless_orthogonal", "ar_coverage_holds",
+                                  "t_undercovers_weak"])
 def test_each_claim_fails_when_its_condition_is_broken(iv_result, case):
     assert iv.claims(iv_result.metrics, iv_result.data)[case].holds
     metrics, data = broken(iv_result.metrics, iv_result.data, case)
@@ -178,7 +192,7 @@ def test_wald_ratio_stays_on_beta_with_a_proxy_or_a_hidden_cause(iv_result):
 
 def test_violations_exclusion_and_independence_shift_the_estimate_with_a_strong_first_stage(iv_result):
     violations, truth = iv_result.data["violations"], iv_result.config["beta"]
-    for label in ("exclusion: Z -> y", "independence: Z -> s(T)"):
+    for label in ("exclusion: fan interest (Z -> y)", "independence: Z -> s(T)", "exclusion: selection on exposure"):
         low, high = violations[label]["iqr_iv"]
         assert not low <= truth <= high and violations[label]["median_f"] > 10
     width = {label: high - low for label, (low, high) in ((k, v["iqr_iv"]) for k, v in violations.items())}

@@ -48,7 +48,7 @@ def plant(copy: Path, module: str, code: str) -> None:
 @pytest.mark.parametrize(("module", "code", "expected"), [
     ("stats.py", "def f():\n    from dclm.experiments import run\n", "a lower layer must not know a higher one"),
     ("causal/iv.py", "from dclm.causal.linear import _solve_spd\n", "imports the private name _solve_spd"),
-    ("experiments/iv.py", "from dclm.causal import linear\n\nlinear._solve_spd\n", "uses the private name _solve_spd"),
+    ("experiments/iv/studies.py", "from dclm.causal import linear\n\nlinear._solve_spd\n", "uses the private name _solve_spd"),
     ("causal/linear.py", "def f():\n    from dclm.causal import iv\n", "import circle"),
     ("data/mind.py", "def f():\n    import transformers\n", "imports transformers outside dclm/train"),
 ])
