@@ -46,8 +46,9 @@ def check_config(cfg: Any, prefix: str = "") -> None:
     """The range checks every experiment config gets, raising :class:`ConfigError`.
 
     Numbers must be finite, standard deviations (``*_sd``) non-negative and lists non-empty.
-    Integers count something and must be at least 1, except the fields a config names in its
-    ``ZERO_OK`` class attribute, which must be at least 0. Nested configs are checked too.
+    Integers count something and must be at least 1. The fields a config names in its
+    ``ZERO_OK`` class attribute may be 0 (integers) or empty (lists: an optional part of a
+    study left out). Nested configs are checked too.
     """
     zero_ok = {"seed", *getattr(cfg, "ZERO_OK", ())}
     for field in dataclasses.fields(cfg):
@@ -57,7 +58,7 @@ def check_config(cfg: Any, prefix: str = "") -> None:
             continue
         if field.name == "seed":
             check_seed(value)
-        if isinstance(value, tuple) and not value:
+        if isinstance(value, tuple) and not value and field.name not in zero_ok:
             raise ConfigError(f"{key} is empty: give at least one value (e.g. --set {key}=1,2)")
         items = value if isinstance(value, tuple) else (value,)
         for item in items:

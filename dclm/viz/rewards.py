@@ -80,18 +80,22 @@ def scale_curves(lambdas: Sequence[float], test_auc_by_model: Mapping[str, Seque
     return fig
 
 
-def advantage_map(x: Sequence[float], y: Sequence[float], difference: np.ndarray, significant: np.ndarray,
-                  xlabel: str, ylabel: str, title: str, colorbar_label: str) -> Figure:
-    """A heatmap of ``difference[i_y, i_x]`` (diverging, 0 white); a dot where ``significant``."""
+def advantage_map(x: Sequence[float], y: Sequence[float | str], difference: np.ndarray, significant: np.ndarray,
+                  xlabel: str, ylabel: str, title: str, colorbar_label: str, failed: np.ndarray | None = None
+                  ) -> Figure:
+    """A heatmap of ``difference[i_y, i_x]`` (diverging, 0 white); a star where ``significant``,
+    "(both fail)" under the number where ``failed``. ``y`` may be numbers or row labels."""
     difference = np.asarray(difference, dtype=float)
+    failed = np.zeros(difference.shape, dtype=bool) if failed is None else np.asarray(failed, dtype=bool)
     bound = float(np.nanmax(np.abs(difference))) or 1.0
     with plt.rc_context({**STYLE, "axes.grid": False}):
-        fig, ax = plt.subplots(figsize=(6.4, 4.4))
+        fig, ax = plt.subplots(figsize=(6.4, max(4.4, 0.45 * len(y) + 1.4)))
         image = ax.imshow(difference, origin="lower", cmap="PuOr", vmin=-bound, vmax=bound, aspect="auto")
         for (i, j), mark in np.ndenumerate(np.asarray(significant)):
-            ax.text(j, i, f"{difference[i, j]:+.2f}" + ("*" if mark else ""), ha="center", va="center", fontsize=8)
+            ax.text(j, i, f"{difference[i, j]:+.2f}" + ("*" if mark else "") + ("\n(both fail)" if failed[i, j] else ""),
+                    ha="center", va="center", fontsize=8 if not failed[i, j] else 7)
         ax.set_xticks(np.arange(len(x)), [f"{v:g}" for v in x])
-        ax.set_yticks(np.arange(len(y)), [f"{v:g}" for v in y])
+        ax.set_yticks(np.arange(len(y)), [v if isinstance(v, str) else f"{v:g}" for v in y])
         ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
         fig.colorbar(image, ax=ax, label=colorbar_label)
         fig.tight_layout()

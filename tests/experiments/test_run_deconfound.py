@@ -11,10 +11,14 @@ from dclm.experiments import deconfound
 
 SETTINGS = ("orthogonal", "entangled", "proxy")
 METHODS = ("naive", "feature", "iv", "invariant", "oracle")
-KEYS = {"sentiment", "sentiment_fluent", "team_rate", "top_team_rate", "valid_rate", "reward_sentiment_corr"}
+KEYS = {"sentiment", "sentiment_fluent", "team_rate", "top_team_rate", "fluent_rate", "story_sentiment",
+        "story_sentiment_fluent", "off_story_team_rate", "named_team_popularity", "story_fluent_rate", "reward_sentiment_corr",
+        "top_headline_sentiment"}
 # The claims chapter 5's prose builds on; each must hold on the tiny run.
 CHAPTER_CLAIMS = ("corr_iv_over_feature_proxy", "sentiment_iv_over_naive_entangled",
-                  "naive_reward_negative_entangled", "top_team_naive_over_iv_orthogonal")
+                  "story_sentiment_iv_over_naive_entangled", "naive_reward_negative_entangled",
+                  "popular_team_naive_over_iv_orthogonal", "map_reading")
+MAP_AXES = {"logging error", "instrument strength", "exclusion delta", "reversed arrow p -> T"}
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +39,8 @@ def test_metric_keys_and_seed_intervals(tiny_run):
             row = m["results"][setting][method]
             assert KEYS <= set(row)
             assert len(row["sentiment_per_seed"]) == m["n_seeds"]
-            for metric in ("sentiment", "sentiment_fluent", "team_rate", "valid_rate", "reward_sentiment_corr"):
+            for metric in ("sentiment", "sentiment_fluent", "team_rate", "fluent_rate", "story_sentiment",
+                           "off_story_team_rate", "reward_sentiment_corr"):
                 low, high = m["ci"][setting][method][metric]
                 assert low <= high
 
@@ -53,6 +58,26 @@ def test_acceptance_in_every_failure_setting(tiny_run):
         assert r["iv"]["reward_sentiment_corr"] > r["feature"]["reward_sentiment_corr"]
     r = m["results"]["entangled"]
     assert r["naive"]["sentiment"] < r["iv"]["sentiment"]
+    assert r["naive"]["story_sentiment"] < r["iv"]["story_sentiment"]
+
+
+def test_map_has_the_two_sided_axes_and_reads_itself(tiny_run):
+    amap = tiny_run["metrics"]["map"]
+    assert set(amap["axis"]) == MAP_AXES
+    shape = (len(amap["rows"]), len(amap["lambda"]))
+    for key in ("feature", "iv", "difference", "low", "high", "failed"):
+        assert (len(amap[key]), len(amap[key][0])) == shape
+    claims = deconfound.claims(tiny_run["metrics"])
+    feature_better = sum(high < 0 for row in amap["high"] for high in row)
+    assert claims["map_reading"].holds == (feature_better > 0 and any(low > 0 for row in amap["low"] for low in row))
+    assert f"confounder-as-feature reward in {feature_better} " in claims["map_reading"].text
+
+
+def test_fluency_guard_is_calibrated_in_the_run(tiny_run):
+    fluency = tiny_run["metrics"]["fluency"]
+    assert fluency["false_alarm"] == 0.05
+    # The unit tests hold the guard to at most 10% false passes on corrupted headlines.
+    assert all(rate <= 0.1 for rate in fluency["false_pass"]["false_pass"].values()), fluency["false_pass"]
 
 
 def test_chapter_claims_hold(tiny_run):
@@ -68,6 +93,15 @@ def test_a_claim_fails_when_its_condition_is_broken(tiny_run):
     proxy["iv"]["reward_sentiment_corr_per_replicate"], proxy["feature"]["reward_sentiment_corr_per_replicate"] = \
         proxy["feature"]["reward_sentiment_corr_per_replicate"], proxy["iv"]["reward_sentiment_corr_per_replicate"]
     assert not deconfound.claims(m)["corr_iv_over_feature_proxy"].holds
+
+
+def test_the_story_and_map_claims_fail_when_their_conditions_are_broken(tiny_run):
+    m = json.loads(json.dumps(tiny_run["metrics"]))
+    entangled = m["results"]["entangled"]
+    entangled["iv"]["story_sentiment_per_seed"] = entangled["naive"]["story_sentiment_per_seed"]
+    assert not deconfound.claims(m)["story_sentiment_iv_over_naive_entangled"].holds
+    m["map"]["high"] = [[abs(v) + 1 for v in row] for row in m["map"]["high"]]
+    assert not deconfound.claims(m)["map_reading"].holds
 
 
 def test_shared_rewards_share_runs(tiny_run):

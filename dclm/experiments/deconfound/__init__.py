@@ -5,7 +5,8 @@ and a headline's popularity p confounds its outcome y = s(T) + beta·p + noise, 
 headline's sentiment. Five ridge reward models on frozen MiniLM embeddings (``naive`` on y,
 ``feature`` with p as an input, ``iv`` on y - beta_IV·p, ``invariant`` with a Cov(score, p)
 penalty, ``oracle`` on s) each drive an RLOO fine-tune of the same SFT policy; the policies'
-generations are scored for sentiment, team naming and fluency. Settings (the book's graph,
+generations, from a bare prompt (story choice) and from prompts that fix the story's team
+(framing), are scored for sentiment, team naming and fluency (a calibrated guard). Settings (the book's graph,
 ``dclm.causal.simulate``): ``orthogonal`` (p independent of the sentiment), ``entangled`` (the
 text moves p: editors promote negative headlines) and ``proxy`` (entangled, and the analyst
 logs popularity with error: a mechanism under which adjusting for the confounder fails and the
@@ -30,13 +31,21 @@ jobs, ``accelerate launch``, sampling; ``__main__`` is the launched entry), ``ev
 from __future__ import annotations
 
 from dclm.experiments.deconfound.claims import LESSON, REPORTED, claims
-from dclm.experiments.deconfound.config import METHOD_LABELS, METHODS, SEED_DOC, SETTINGS, Config, config_for
+from dclm.experiments.deconfound.config import (
+    METHOD_LABELS,
+    METHODS,
+    RL_METRICS,
+    SEED_DOC,
+    SETTINGS,
+    Config,
+    config_for,
+)
 from dclm.experiments.deconfound.figures import figures
 from dclm.experiments.deconfound.pipeline import prepare, run
 from dclm.experiments.deconfound.rewards import headline_features
 from dclm.experiments.deconfound.sweeps import advantage_map
 
 __all__ = [
-    "LESSON", "METHODS", "METHOD_LABELS", "REPORTED", "SEED_DOC", "SETTINGS", "Config", "advantage_map", "claims",
+    "LESSON", "METHODS", "METHOD_LABELS", "REPORTED", "RL_METRICS", "SEED_DOC", "SETTINGS", "Config", "advantage_map", "claims",
     "config_for", "figures", "headline_features", "prepare", "run",
 ]

@@ -13,7 +13,63 @@ REPORTED = {
 }
 # The claims chapter 5's lesson rests on; each must hold on the tiny run.
 LESSON = ("corr_iv_over_feature_proxy", "sentiment_iv_over_naive_entangled",
-          "naive_reward_negative_entangled", "top_team_naive_over_iv_orthogonal")
+          "story_sentiment_iv_over_naive_entangled", "naive_reward_negative_entangled",
+          "popular_team_naive_over_iv_orthogonal", "map_reading")
+
+
+# (claim, setting, first policy, second policy, metric): "first's metric is higher than second's".
+POLICY_COMPARISONS = (
+    ("top_team_naive_over_iv_orthogonal", "orthogonal", "naive", "iv", "top_team_rate"),
+    ("popular_team_naive_over_iv_orthogonal", "orthogonal", "naive", "iv", "named_team_popularity"),
+    ("story_sentiment_iv_over_naive_entangled", "entangled", "iv", "naive", "story_sentiment"),
+    ("off_story_naive_over_iv_orthogonal", "orthogonal", "naive", "iv", "off_story_team_rate"),
+    ("reference_vs_iv_entangled", "entangled", "oracle", "iv", "sentiment"),
+)
+POLICY_LABELS = {"naive": "the naive policy", "iv": "the IV policy", "oracle": "the reference policy (reward fit on s(T))"}
+QUANTITIES = {"top_team_rate": "share of headlines naming the top team",
+              "named_team_popularity": "mean popularity (SD units across teams) of the teams its headlines name",
+              "story_sentiment": "mean sentiment of a given story's headline",
+              "off_story_team_rate": "share of a given story's headlines naming another team",
+              "sentiment": "mean sentiment"}
+
+
+def map_claims(amap: dict) -> dict:
+    """The advantage map read from its cells: where each reward is significantly better (the
+    cell's 95% interval across data draws excludes 0), where both fail, and the advice per row.
+
+    ``map_reading`` holds when the map is two-sided: some cell favours each reward.
+    """
+    from dclm.claims import Claim
+
+    low, high, failed = np.asarray(amap["low"]), np.asarray(amap["high"]), np.asarray(amap["failed"])
+
+    def cells(mask) -> list[str]:
+        return [f"{row} at lambda = {lam:g}" for i, row in enumerate(amap["rows"])
+                for j, lam in enumerate(amap["lambda"]) if mask[i, j]]
+
+    iv_better, feature_better, both_fail = cells(low > 0), cells(high < 0), cells(failed)
+    total = low.size
+
+    def listed(found: list[str]) -> str:
+        return "; ".join(found) if found else "none"
+
+    reading = (f"of {total} cells the IV reward is significantly better in {len(iv_better)} and the "
+               f"confounder-as-feature reward in {len(feature_better)} ({listed(feature_better)}); both fall "
+               f"below corr {amap['fail_below']:g} in {len(both_fail)} ({listed(both_fail)})")
+    advice = []
+    for i, row in enumerate(amap["rows"]):
+        if (low[i] > 0).all():
+            advice.append(f"{row}: the IV reward, at every lambda")
+        elif (high[i] < 0).all():
+            advice.append(f"{row}: the confounder as a feature, at every lambda")
+        else:
+            wins = [f"{lam:g}" for j, lam in enumerate(amap["lambda"]) if low[i, j] > 0]
+            loses = [f"{lam:g}" for j, lam in enumerate(amap["lambda"]) if high[i, j] < 0]
+            advice.append(f"{row}: IV better at lambda {', '.join(wins) or 'none'}, the feature at "
+                          f"{', '.join(loses) or 'none'}, no clear winner elsewhere")
+    return {"map_reading": Claim(bool(iv_better) and bool(feature_better), reading),
+            "map_advice": Claim(True, "; ".join(advice)),
+            "map_both_fail": Claim(bool(both_fail), f"both rewards fail in {listed(both_fail)}")}
 
 
 def claims(metrics: dict, data: dict | None = None) -> dict:
@@ -45,22 +101,11 @@ def claims(metrics: dict, data: dict | None = None) -> dict:
         out[f"sentiment_iv_over_naive_{setting}"] = greater(
             per_seed(setting, "iv"), per_seed(setting, "naive"), "the IV policy", "the naive policy", "mean sentiment",
             paired=False, unit="RL seeds")
-    out["top_team_naive_over_iv_orthogonal"] = greater(
-        per_seed("orthogonal", "naive", "top_team_rate"), per_seed("orthogonal", "iv", "top_team_rate"),
-        "the naive policy", "the IV policy", "share of headlines naming the top team", paired=False,
-        unit="RL seeds")
-    amap = metrics.get("map")
-    if amap:
-        high, diff = np.asarray(amap["high"]), np.asarray(amap["difference"])
-        favour = [f"lambda = {lam:g} with logging error {error:g}"
-                  for i, error in enumerate(amap["measurement_error"]) for j, lam in enumerate(amap["lambda"])
-                  if high[i, j] < 0]
-        i, j = np.unravel_index(np.argmin(diff), diff.shape)
-        smallest = (f"the gap is smallest ({diff[i, j]:+.2f}) at lambda = {amap['lambda'][j]:g} with logging "
-                    f"error {amap['measurement_error'][i]:g}")
-        out["map_reading"] = Claim(not favour, (
-            f"no cell favours the confounder-as-feature reward; {smallest}" if not favour else
-            f"the confounder-as-feature reward is significantly better at {'; '.join(favour)}; {smallest}"))
+    for key, setting, first, second, metric in POLICY_COMPARISONS:
+        out[key] = greater(per_seed(setting, first, metric), per_seed(setting, second, metric), POLICY_LABELS[first],
+                           POLICY_LABELS[second], QUANTITIES[metric], paired=False, unit="RL seeds")
+    if metrics.get("map"):
+        out.update(map_claims(metrics["map"]))
     naive = per_replicate("entangled", "naive")
     low, high = seed_interval(naive)
     verdict = "negative" if high < 0 else ("positive" if low > 0 else "not distinguishable from 0")

@@ -22,8 +22,16 @@ FAILURE_SETTINGS = ("proxy",)
 METHODS = ("naive", "feature", "iv", "invariant", "oracle")
 METHOD_LABELS = {"naive": "naive (y)", "feature": "confounder as feature", "iv": "DeconfoundLM-IV",
                  "invariant": "invariance penalty", "oracle": "reference: fit on s(T)"}
-RL_METRICS = ("sentiment", "sentiment_fluent", "team_rate", "top_team_rate", "valid_rate")
+# Story choice, from the bare prompt: what the policy writes about and how.
+CHOICE_METRICS = ("sentiment", "sentiment_fluent", "team_rate", "top_team_rate", "named_team_popularity",
+                  "fluent_rate", "perplexity")
+# Framing, from a prompt that fixes the story's team: how the policy writes a given story.
+FRAMING_METRICS = ("story_sentiment", "story_sentiment_fluent", "off_story_team_rate", "story_fluent_rate")
+RL_METRICS = CHOICE_METRICS + FRAMING_METRICS
 PROMPT = "Headline:"
+# The story a framing prompt fixes: which team the news is about (the generator's stories are a
+# team and an event; the event's tone is what the policy chooses, so the team is what it is given).
+STORY_PROMPT = "Story: {team}. Headline:"
 DATA_SOURCES = ("generated", "mind")
 LAUNCHERS = ("local", "accelerate")
 
@@ -32,7 +40,8 @@ LAUNCHERS = ("local", "accelerate")
 class Config(ExperimentConfig):
     """Chapter 5's headlines, outcome settings, reward models, RL runs and generation metrics."""
 
-    ZERO_OK: ClassVar[tuple[str, ...]] = ("workers", "lora_rank", "map_seeds")
+    ZERO_OK: ClassVar[tuple[str, ...]] = ("workers", "lora_rank", "map_seeds", "map_instrument_strengths",
+                                          "map_direct_effects")
     CHOICES: ClassVar[dict[str, tuple]] = {"launcher": LAUNCHERS, "settings": SETTINGS, "methods": METHODS}
 
     seed: int = knob(0, SEED_DOC)
@@ -59,7 +68,15 @@ class Config(ExperimentConfig):
                                                                             "the advantage map")
     map_measurement_error: tuple[float, ...] = knob((0.0, 0.5, 1.0, 2.0), "logging errors of popularity "
                                                                           "(rows) of the advantage map")
+    map_instrument_strengths: tuple[float, ...] = knob((0.05, 0.2), "weaker instruments (rows) of the "
+                                                       "advantage map, exact popularity")
+    map_direct_effects: tuple[float, ...] = knob((0.3, 1.0), "exclusion violations delta (rows) of the advantage "
+                                                 "map: fans in big markets click more per exposure")
+    map_reversed_arrow: bool = knob(True, "a row of the advantage map where popularity writes the text (p -> T)")
     map_seeds: int = knob(5, "data draws per cell of the advantage map; 0 skips the map")
+    map_fail_below: float = knob(
+        0.5, "held-out corr(reward, s(T)) below which the map calls a reward failed",
+        why="a disclosed line, not an estimate: below 0.5 a reward ranks headlines more by other things than by s(T)")
     sentiment_model: str = knob(
         "vader", 'the sentiment scorer s(T): "vader" or a hub classifier id',
         why="VADER (no download) on tiny; an SST-2 classifier on a GPU")
@@ -101,8 +118,16 @@ class Config(ExperimentConfig):
                                 why="completions per prompt for the leave-one-out baseline")
     max_completion_length: int = knob(16, "tokens per generated headline", why="tokens per generated headline")
     save_steps: int = knob(20, "checkpoint interval of each RL run", why="checkpoint interval of each RL run")
-    eval_samples: int = knob(200, "headlines sampled from each trained policy",
-                             why="headlines sampled from each trained policy for the evaluation")
+    eval_samples: int = knob(200, "headlines sampled from each trained policy, per prompt kind",
+                             why="headlines sampled from each trained policy for the evaluation, from the bare "
+                                 "prompt and again spread over the story prompts")
+    fluency_false_alarm: float = knob(
+        0.05, "share of real held-out headlines the fluency guard may call disfluent",
+        why="the guard's threshold: the 95% quantile of held-out headlines' per-word NLL under a language model "
+            "of the training headlines")
+    story_share: float = knob(0.5, "share of SFT records and RL prompts that fix the story (the rest are bare)",
+                              why="half the prompts fix the story, so one policy shows both story choice and "
+                                  "framing")
     rl_seeds: int = knob(5, "independent RL runs per reward model (the intervals go across them)",
                          why="independent RL runs per method and setting")
 
@@ -120,8 +145,9 @@ class Config(ExperimentConfig):
         """The data source this module knows; shares and minimums."""
         check_choice("data", self.data, DATA_SOURCES, or_path="a folder holding MIND's news.tsv")
         check_at_least(self, {"measurement_error": 0.0, "probe_lambda": 0.0, "reward_replicates": 2})
-        if not 0 < self.test_share < 1:
-            raise ConfigError(f"test_share={self.test_share}: expected a number between 0 and 1")
+        for name in ("test_share", "story_share", "map_fail_below", "fluency_false_alarm"):
+            if not 0 < getattr(self, name) < 1:
+                raise ConfigError(f"{name}={getattr(self, name)}: expected a number between 0 and 1")
 
 
 def config_for(profile: Profile, seed: int) -> Config:

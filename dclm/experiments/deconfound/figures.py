@@ -10,8 +10,8 @@ from dclm.experiments.deconfound.config import METHOD_LABELS, METHODS, SETTINGS
 
 def figures(result) -> dict:
     """``lesson`` (generation sentiment by method and setting, seeds as dots), ``teams``,
-    ``correlation``, ``lambda_sweep``, ``reward_scale``, ``map``, ``beta_sweep``, ``dag`` and
-    ``pipeline``."""
+    ``framing`` (sentiment at a given story), ``correlation``, ``lambda_sweep``, ``reward_scale``,
+    ``map``, ``beta_sweep``, ``dag`` and ``pipeline``."""
     from dclm import viz
 
     m = result.metrics
@@ -21,27 +21,34 @@ def figures(result) -> dict:
     colors = {METHOD_LABELS[method]: method for method in methods}
     sweep, lam, amap = m["beta_sweep"], m["lambda_sweep"], m["map"]
     figs = {}
+
+    def per_seed_bars(key: str, ylabel: str, title: str):
+        return viz.seed_bars({METHOD_LABELS[method]: {setting: res[setting][method][key] for setting in settings}
+                              for method in methods}, ylabel=ylabel, title=title, colors=colors)
+
     if amap:
         significant = (np.asarray(amap["low"]) > 0) | (np.asarray(amap["high"]) < 0)
         figs["map"] = viz.advantage_map(
-            amap["lambda"], amap["measurement_error"], np.asarray(amap["difference"]), significant,
+            amap["lambda"], amap["rows"], np.asarray(amap["difference"]), significant,
             xlabel="ridge penalty lambda of both reward probes",
-            ylabel="SD of the logging error of popularity",
+            ylabel="the world (entangled; p exact except on the logging-error rows)",
             title="IV minus confounder-as-feature: held-out corr(reward, s(T))",
-            colorbar_label="difference in correlation (* 95% interval excludes 0)")
+            colorbar_label="difference in correlation (* 95% interval excludes 0)",
+            failed=np.asarray(amap["failed"]))
     return figs | {
-        "lesson": viz.seed_bars(
-            {METHOD_LABELS[method]: {setting: res[setting][method]["sentiment_per_seed"] for setting in settings}
-             for method in methods},
-            ylabel="mean sentiment of generations (VADER, -1 to 1)",
-            title=f"Sentiment of RL policies per reward model, {m['n_seeds']} RL seeds (dots)", colors=colors),
+        "lesson": per_seed_bars("sentiment_per_seed", "mean sentiment of generations (VADER, -1 to 1)",
+                                f"Sentiment of RL policies per reward model, {m['n_seeds']} RL seeds (dots)"),
         "teams": viz.grouped_rates(
-            {METHOD_LABELS[method]: {f"{setting}: any team": (res[setting][method]["team_rate"], None)
+            {METHOD_LABELS[method]: {f"{setting}: top team (bare prompt)": (res[setting][method]["top_team_rate"], None)
                                      for setting in settings}
-             | {f"{setting}: top team": (res[setting][method]["top_team_rate"], None) for setting in settings}
+             | {f"{setting}: another team (story prompt)": (res[setting][method]["off_story_team_rate"], None)
+                for setting in settings}
              for method in methods},
-            None, ylabel="share of generations", title="Team names in the policies' headlines",
+            None, ylabel="share of generations", title="Team names in the policies' headlines, by prompt",
             colors=colors),
+        "framing": per_seed_bars("story_sentiment_per_seed", "mean sentiment at a given story (VADER, -1 to 1)",
+                                 f"Sentiment of RL policies writing a given team's story, {m['n_seeds']} RL seeds "
+                                 "(dots)"),
         "correlation": viz.seed_bars(
             {METHOD_LABELS[method]: {setting: res[setting][method]["reward_sentiment_corr_per_replicate"]
                                      for setting in settings} for method in methods},

@@ -30,6 +30,7 @@ def prepare(cfg: Config, work_dir: Path, options: JobOptions = DEFAULT_OPTIONS, 
     titles = headlines["title"]
     return {
         "titles": titles.tolist(), "teams": sorted({t for t in headlines["team"] if t}),
+        "headline_teams": headlines["team"].tolist(),
         "train": train.tolist(), "test": test.tolist(),
         "settings": reward_models(headlines, features, train, test, cfg),
         "split": {"train_rows": len(train), "test_rows": len(test),
@@ -57,11 +58,11 @@ def run(cfg: Config, work_dir: Path, options: JobOptions = DEFAULT_OPTIONS) -> d
     outputs = run_rl_jobs(cfg, jobs, work_dir, sft_path, options)
     by_reward = {(prepared["settings"][j[0]]["probes"][j[1]]["id"], j[2]): out
                  for j, out in zip(jobs, outputs, strict=True)}
-    scorer = GenerationScorer(prepared, sft_path, cfg)
+    scorer = GenerationScorer(prepared, cfg)
     scored = policy_results(cfg, prepared, scorer, by_reward)
-    sft_generations = sample(sft_path, cfg, job_seed(cfg.seed))
+    sft_generations = sample(sft_path, cfg, job_seed(cfg.seed), prepared["teams"])
     top_team = prepared["settings"][cfg.settings[0]]["top_team"]
-    sft_row = scorer.score([sft_generations], top_team)
+    sft_row = scorer.score([sft_generations], top_team, prepared["settings"][cfg.settings[0]]["team_popularity"])
     fitted = prepared["settings"]
 
     def per_setting(key: str) -> dict:
@@ -73,17 +74,19 @@ def run(cfg: Config, work_dir: Path, options: JobOptions = DEFAULT_OPTIONS) -> d
         "reward_replicates": cfg.reward_replicates,
         "sft": {key: sft_row[key] for key in RL_METRICS},
         "beta_iv": per_setting("beta_iv"), "beta_iv_se": per_setting("beta_iv_se"),
+        "beta_iv_wild_set": per_setting("beta_iv_wild_set"),
         "first_stage_f": per_setting("first_stage_f"),
         "n_clusters": fitted[cfg.settings[0]]["n_clusters"],
         # Regions and team popularity are the same in every setting: one top team.
         "top_team": top_team,
         "corr_p_s": per_setting("corr_p_s"), "corr_z_s": per_setting("corr_z_s"), "corr_y_s": per_setting("corr_y_s"),
         "world_size": max(o.get("world_size", 1) for o in outputs),
-        "nll_threshold": scorer.threshold,
+        "fluency": {"threshold": scorer.guard.threshold, "false_alarm": cfg.fluency_false_alarm,
+                    "false_pass": scorer.calibration, "new_story_pass": scorer.new_story_pass},
         "n_headlines": len(prepared["titles"]), "n_teams": len(prepared["teams"]),
         "split": prepared["split"],
         "data_sentiment": prepared["data_sentiment"], "data_team_rate": prepared["data_team_rate"],
         "beta_sweep": prepared["beta_sweep"], "lambda_sweep": prepared["lambda_sweep"], "map": prepared["map"],
     }
-    examples = {**scored["examples"], "sft": sft_generations[:6]}
+    examples = {**scored["examples"], "sft": scorer.marked(sft_generations["generations"][:6])}
     return {"metrics": metrics, "data": {"examples": examples}, "world_size": metrics["world_size"]}

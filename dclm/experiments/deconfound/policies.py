@@ -10,7 +10,7 @@ from pathlib import Path
 
 from dclm.cache import write_json_atomic
 from dclm.config import job_seed
-from dclm.experiments.deconfound.config import METHODS, PROMPT, SETTINGS, Config
+from dclm.experiments.deconfound.config import METHODS, PROMPT, SETTINGS, STORY_PROMPT, Config
 from dclm.models.probe import Probe
 from dclm.train.options import DEFAULT_OPTIONS, JobOptions
 from dclm.train.pool import dies_with_parent, torch_threads, worker_pool
@@ -30,6 +30,33 @@ def train_settings(cfg: Config, seed: int, stage: str, options: JobOptions = DEF
                          save_steps=cfg.save_steps, **shared)
 
 
+def story_prompt(team: str) -> str:
+    """The prompt that fixes a story: the team the headline is about."""
+    return STORY_PROMPT.format(team=team)
+
+
+def sft_records(cfg: Config, prepared: dict) -> list[dict]:
+    """One record per training headline: a share ``story_share`` of the team headlines (drawn
+    with the seed) under their story prompt, the rest under the bare prompt."""
+    import numpy as np
+
+    titles, teams = prepared["titles"], prepared["headline_teams"]
+    fixes_story = np.random.default_rng([cfg.seed, 1]).random(len(prepared["train"])) < cfg.story_share
+    return [{"prompt": story_prompt(teams[i]) if teams[i] and fixed else PROMPT, "completion": " " + titles[i]}
+            for i, fixed in zip(prepared["train"], fixes_story, strict=True)]
+
+
+def rl_prompts(cfg: Config, prepared: dict, seed: int) -> list[str]:
+    """The RL run's prompts: a share ``story_share`` fix a team drawn uniformly, the rest are bare."""
+    import numpy as np
+
+    rng = np.random.default_rng([seed, 2])
+    n = cfg.rl_steps * cfg.rl_batch_size
+    fixes_story, team_index = rng.random(n) < cfg.story_share, rng.integers(len(prepared["teams"]), size=n)
+    return [story_prompt(prepared["teams"][t]) if fixed else PROMPT
+            for fixed, t in zip(fixes_story, team_index, strict=True)]
+
+
 def train_policy_sft(cfg: Config, work_dir: Path, prepared: dict, options: JobOptions = DEFAULT_OPTIONS) -> Path:
     """The SFT policy on the training headlines (built from scratch for ``"tiny"``); its folder."""
     import torch
@@ -37,30 +64,37 @@ def train_policy_sft(cfg: Config, work_dir: Path, prepared: dict, options: JobOp
     from dclm.train.hf import build_tiny_causal_lm
     from dclm.train.trainers import train_sft
 
-    titles = prepared["titles"]
+    records = sft_records(cfg, prepared)
     if cfg.policy_model_id == "tiny":
         base = work_dir / "base"
         if not (base / "config.json").exists():
-            build_tiny_causal_lm([f"{PROMPT} {t}" for t in titles], base, seed=cfg.seed, vocab_size=cfg.tiny_vocab,
+            corpus = [f"{PROMPT} {t}" for t in prepared["titles"]] + [story_prompt(t) for t in prepared["teams"]]
+            build_tiny_causal_lm(corpus, base, seed=cfg.seed, vocab_size=cfg.tiny_vocab,
                                  hidden_size=cfg.tiny_hidden, num_layers=cfg.tiny_layers,
                                  max_positions=max(64, cfg.max_length + cfg.max_completion_length))
     else:
         base = cfg.policy_model_id
-    records = [{"prompt": PROMPT, "completion": " " + titles[i]} for i in prepared["train"]]
     # A tiny model trains many times faster on one thread than on two busy ones.
     with torch_threads(1 if cfg.policy_model_id == "tiny" else torch.get_num_threads()):
         return train_sft(base, records, train_settings(cfg, cfg.seed, "sft", options), work_dir / "sft")
 
 
-def sample(model_path: str | Path, cfg: Config, seed: int) -> list[str]:
-    """``eval_samples`` headlines from the policy at ``model_path``, sampled at temperature 1."""
+def sample(model_path: str | Path, cfg: Config, seed: int, teams: list[str]) -> dict:
+    """The policy's evaluation headlines, sampled at temperature 1: ``generations`` (``eval_samples``
+    from the bare prompt: story choice) and ``story_generations`` ([team, headline] pairs, about
+    ``eval_samples`` spread evenly over the story prompts of ``teams``: framing)."""
     from dclm.env import device
     from dclm.train.hf import load_causal_lm, load_tokenizer, sample_completions
 
     tokenizer = load_tokenizer(model_path, padding_side="left")
     model = load_causal_lm(model_path, device=device(cfg.device))
-    texts = sample_completions(model, tokenizer, [PROMPT], cfg.eval_samples, cfg.max_completion_length, seed)
-    return [t.strip() for t in texts]
+    bare = sample_completions(model, tokenizer, [PROMPT], cfg.eval_samples, cfg.max_completion_length, seed)
+    per_team = -(-cfg.eval_samples // len(teams))
+    stories = sample_completions(model, tokenizer, [story_prompt(t) for t in teams], per_team,
+                                 cfg.max_completion_length, seed + 1)
+    story_teams = [t for t in teams for _ in range(per_team)]
+    return {"generations": [t.strip() for t in bare],
+            "story_generations": [[team, text.strip()] for team, text in zip(story_teams, stories, strict=True)]}
 
 
 def _rl_root(work_dir, stored: dict, k: int) -> Path:
@@ -100,13 +134,13 @@ def rl_job(cfg: Config, setting: str, method: str, k: int, work_dir: str, sft_pa
 
     seed = job_seed(cfg.seed, k)
     with torch_threads(1):
-        tuned = train_rloo(sft_path, [PROMPT] * (cfg.rl_steps * cfg.rl_batch_size), reward,
+        tuned = train_rloo(sft_path, rl_prompts(cfg, prepared, seed), reward,
                            train_settings(cfg, seed, "rl", options), done.parent, beta=cfg.rl_beta,
                            num_generations=cfg.num_generations, max_completion_length=cfg.max_completion_length)
         world_size = int(os.environ.get("WORLD_SIZE", "1"))
         if int(os.environ.get("RANK", "0")) != 0:
             return {}
-        result = {"generations": sample(tuned, cfg, seed), "world_size": world_size}
+        result = {**sample(tuned, cfg, seed, prepared["teams"]), "world_size": world_size}
     write_json_atomic(done, result)
     return result
 

@@ -156,6 +156,39 @@ def held_out_corr(stored: dict, features: np.ndarray, sentiment: np.ndarray, tes
     return float(np.corrcoef(Probe.from_stored(stored).score(features[test]), sentiment[test])[0, 1])
 
 
+def wild_beta_set(outcomes: pd.DataFrame, train: np.ndarray, cfg: Config) -> dict:
+    """The Anderson–Rubin 95% set for beta with wild cluster bootstrap p-values (Webb weights,
+    999 draws), clustered by team, on the training headlines that name a team.
+
+    Only those carry instrument variation, and with about sixteen teams a cluster-robust t
+    interval is too narrow; the wild bootstrap respects both the few clusters and the first stage.
+    """
+    from dclm.causal.wildboot import wild_cluster_ar_set
+
+    rows = train[(outcomes["team"].to_numpy()[train] != "")]
+    found = wild_cluster_ar_set(outcomes["outcome"].to_numpy()[rows], outcomes["observed_popularity"].to_numpy()[rows],
+                                outcomes["instrument"].to_numpy()[rows], clusters=outcomes["team"].to_numpy()[rows],
+                                weights="webb", draws=999, seed=cfg.seed)
+    return {**found.to_dict(), "n_clusters": int(len(set(outcomes["team"].to_numpy()[rows])))}
+
+
+# The share of the data's distinct headlines a reward's "top" means: what a policy that only
+# learnt to pick the data's headlines it likes best would write.
+TOP_SHARE = 0.05
+
+
+def top_headline_sentiment(stored: dict, features: np.ndarray, headlines: pd.DataFrame) -> float:
+    """Mean s(T) of the ``TOP_SHARE`` of distinct headlines a stored probe scores highest.
+
+    RL climbs a reward's ranking, so where two rewards agree on average but differ at the top,
+    their policies differ: this is the sentiment at the top of the ranking.
+    """
+    first = ~headlines["title"].duplicated().to_numpy()
+    scores = Probe.from_stored(stored).score(features[first])
+    top = np.argsort(-scores, kind="stable")[: max(1, int(np.ceil(TOP_SHARE * first.sum())))]
+    return float(headlines["sentiment"].to_numpy()[first][top].mean())
+
+
 def reward_models(headlines: pd.DataFrame, features: np.ndarray, train: np.ndarray, test: np.ndarray,
                   cfg: Config) -> dict:
     """Per setting of ``cfg.settings``: the fitted rewards (:func:`fit_rewards`), their held-out
@@ -171,12 +204,17 @@ def reward_models(headlines: pd.DataFrame, features: np.ndarray, train: np.ndarr
         fitted = fit_rewards(features, outcomes, train, cfg, methods=cfg.methods)
         fitted["reward_sentiment_corr"] = {m: held_out_corr(fitted["probes"][m], features, s, test)
                                            for m in cfg.methods}
+        fitted["top_headline_sentiment"] = {m: top_headline_sentiment(fitted["probes"][m], features, headlines)
+                                            for m in cfg.methods}
         team_pop = outcomes.loc[outcomes["team"] != ""].groupby("team")["team_popularity"].first()
         fitted["top_team"] = str(team_pop.idxmax())
+        # Standardised across teams: the scale of "how popular is the team a headline names".
+        fitted["team_popularity"] = ((team_pop - team_pop.mean()) / team_pop.std(ddof=0)).round(12).to_dict()
         fitted["corr_p_s"] = float(np.corrcoef(outcomes["popularity"], s)[0, 1])
         # Independence leaves a trace: Z should be uncorrelated with s(T) among team headlines.
         sports = (outcomes["team"] != "").to_numpy()
         fitted["corr_z_s"] = float(np.corrcoef(outcomes["instrument"].to_numpy()[sports], s[sports])[0, 1])
         fitted["corr_y_s"] = float(np.corrcoef(outcomes["outcome"], s)[0, 1])
+        fitted["beta_iv_wild_set"] = wild_beta_set(outcomes, train, cfg)
         settings[setting] = fitted
     return settings

@@ -72,39 +72,74 @@ def lambda_sweep(features: np.ndarray, headlines: pd.DataFrame, train: np.ndarra
     return out
 
 
-def advantage_map(features: np.ndarray, headlines: pd.DataFrame, cfg: Config) -> dict | None:
-    """When is DeconfoundLM needed? IV minus feature held-out corr(reward, s) over two knobs.
+def map_rows(cfg: Config) -> list[dict]:
+    """The advantage map's rows: each a world the two rewards are compared in (entangled outcomes).
 
-    Entangled outcomes. Rows: ``map_measurement_error`` (logging error of p); columns:
-    ``map_lambdas`` (the probes' ridge penalty: how little of p's effect a penalised p column can
-    keep before the text's team names take it over). Per cell, ``map_seeds`` independent draws
-    and story splits; ``low``/``high`` is the 95% t interval of the paired difference. None
-    when ``map_seeds`` is 0 (a quick side run).
+    ``axis`` names what changes, ``value`` its size and ``changes`` the simulator's arguments:
+    the logging error of p (the axis that hurts the confounder-as-feature reward), then, with p
+    logged exactly, a weaker instrument, an exclusion violation (fans in big markets click more
+    per exposure) and the reversed arrow p -> T (the axes that hurt the IV reward).
+    """
+    rows = [{"axis": "logging error", "value": e, "changes": {"measurement_error": e}}
+            for e in cfg.map_measurement_error]
+    rows += [{"axis": "instrument strength", "value": a, "changes": {"measurement_error": 0.0, "instrument_strength": a}}
+             for a in cfg.map_instrument_strengths]
+    rows += [{"axis": "exclusion delta", "value": d, "changes": {"measurement_error": 0.0, "direct_effect": d}}
+             for d in cfg.map_direct_effects]
+    if cfg.map_reversed_arrow:
+        rows.append({"axis": "reversed arrow p -> T", "value": cfg.entanglement,
+                     "changes": {"measurement_error": 0.0, "arrow": "popularity_to_text"}})
+    return rows
+
+
+def row_label(row: dict) -> str:
+    """A map row's label: ``"logging error 0.5"``, ``"reversed arrow p -> T"``, ..."""
+    return row["axis"] if row["axis"].startswith("reversed") else f"{row['axis']} {row['value']:g}"
+
+
+def advantage_map(features: np.ndarray, headlines: pd.DataFrame, cfg: Config) -> dict | None:
+    """When is DeconfoundLM needed, and when does it hurt? IV minus feature held-out
+    corr(reward, s) over the worlds of :func:`map_rows` (rows) and the ridge penalty (columns).
+
+    Columns: ``map_lambdas`` (how little of p's effect a penalised p column can keep before the
+    text's team names take it over). Per cell, ``map_seeds`` independent draws and story splits,
+    the same draws in every cell; ``low``/``high`` is the 95% t interval of the paired
+    difference across draws. ``failed`` marks cells where both rewards' mean correlation is
+    below ``map_fail_below``. A resampled world (the reversed arrow) keeps each draw's split:
+    a headline is on the side of the story it copies. None when ``map_seeds`` is 0.
     """
     from dclm.stats import seed_interval
 
     if cfg.map_seeds == 0:
         return None
-    s = headlines["sentiment"].to_numpy()
-    shape = (len(cfg.map_measurement_error), len(cfg.map_lambdas))
+    rows = map_rows(cfg)
+    shape = (len(rows), len(cfg.map_lambdas))
     cells = {key: np.zeros(shape) for key in ("feature", "iv", "difference", "low", "high")}
     draws = []
     for m in range(cfg.map_seeds):
         rng_seed = (cfg.seed, 100 + m)
         draws.append((rng_seed, split_by_story(headlines["title"], headlines["team"],
                                                np.random.default_rng(rng_seed), cfg.test_share)))
-    for i, error in enumerate(cfg.map_measurement_error):
+    for i, row in enumerate(rows):
+        worlds = []
+        for rng_seed, (train, test) in draws:
+            outcomes = outcomes_for(headlines, "proxy", cfg, np.random.default_rng(rng_seed), **row["changes"])
+            source = outcomes["row"].to_numpy()
+            worlds.append((outcomes, features[source], np.flatnonzero(np.isin(source, train)),
+                           np.flatnonzero(np.isin(source, test))))
         for j, lam in enumerate(cfg.map_lambdas):
             per_seed = {method: [] for method in COMPARED}
-            for rng_seed, (train, test) in draws:
-                outcomes = outcomes_for(headlines, "proxy", cfg, np.random.default_rng(rng_seed),
-                                        measurement_error=error)
-                fitted = fit_rewards(features, outcomes, train, cfg, lam=lam, methods=COMPARED)
+            for outcomes, world_features, train, test in worlds:
+                fitted = fit_rewards(world_features, outcomes, train, cfg, lam=lam, methods=COMPARED)
                 for method in per_seed:
-                    per_seed[method].append(held_out_corr(fitted["probes"][method], features, s, test))
+                    per_seed[method].append(held_out_corr(fitted["probes"][method], world_features,
+                                                          outcomes["sentiment"].to_numpy(), test))
             difference = np.subtract(per_seed["iv"], per_seed["feature"])
             cells["feature"][i, j], cells["iv"][i, j] = np.mean(per_seed["feature"]), np.mean(per_seed["iv"])
             cells["difference"][i, j] = difference.mean()
             cells["low"][i, j], cells["high"][i, j] = seed_interval(difference)
-    return {"lambda": list(cfg.map_lambdas), "measurement_error": list(cfg.map_measurement_error),
+    failed = np.maximum(cells["feature"], cells["iv"]) < cfg.map_fail_below
+    return {"lambda": list(cfg.map_lambdas), "rows": [row_label(r) for r in rows],
+            "axis": [r["axis"] for r in rows], "value": [r["value"] for r in rows],
+            "fail_below": cfg.map_fail_below, "failed": failed.tolist(),
             **{key: value.tolist() for key, value in cells.items()}}

@@ -67,12 +67,14 @@ def test_proxy_outcome_equals_entangled_outcome():
 
 def _metrics(iv_corr, feature_corr, iv_sent, naive_sent):
     def row(sent, corr):
-        return {"sentiment_per_seed": list(sent), "top_team_rate_per_seed": [0.1] * len(sent),
+        return {"sentiment_per_seed": list(sent), "story_sentiment_per_seed": list(sent),
+                "top_team_rate_per_seed": [0.1] * len(sent), "named_team_popularity_per_seed": [0.0] * len(sent),
+                "off_story_team_rate_per_seed": [0.1] * len(sent),
                 "reward_sentiment_corr": float(np.mean(corr)), "reward_sentiment_corr_per_replicate": list(corr)}
     settings = {}
     for setting in ("orthogonal", "entangled", "proxy"):
         settings[setting] = {"iv": row(iv_sent, iv_corr), "feature": row(iv_sent, feature_corr),
-                             "naive": row(naive_sent, [-0.3, -0.2, -0.25])}
+                             "naive": row(naive_sent, [-0.3, -0.2, -0.25]), "oracle": row(iv_sent, iv_corr)}
     return {"results": settings, "failure_settings": ["proxy"]}
 
 
@@ -85,4 +87,51 @@ def test_claims_follow_the_numbers_and_fail_when_broken():
     broken = deconfound.claims(_metrics([0.1, 0.2, 0.0], [0.8, 0.9, 0.85], [-0.5, -0.6, -0.4], [0.5, 0.6, 0.55]))
     assert not broken["corr_iv_over_feature_proxy"].holds
     assert not broken["sentiment_iv_over_naive_entangled"].holds
+    assert not broken["story_sentiment_iv_over_naive_entangled"].holds
     assert "lower than" in broken["corr_iv_over_feature_proxy"].text
+
+
+def _map(low, high):
+    return {"rows": ["logging error 1", "reversed arrow p -> T"], "lambda": [10.0, 100.0], "fail_below": 0.5,
+            "low": low, "high": high, "failed": [[True, False], [False, False]],
+            "difference": [[(a + b) / 2 for a, b in zip(lo, hi, strict=True)] for lo, hi in zip(low, high, strict=True)]}
+
+
+def test_map_claims_read_both_sides_and_fail_when_one_is_missing():
+    from dclm.experiments.deconfound.claims import map_claims
+
+    two_sided = map_claims(_map([[0.1, 0.2], [-0.9, -0.8]], [[0.3, 0.4], [-0.5, -0.4]]))
+    assert two_sided["map_reading"].holds
+    assert "confounder-as-feature reward in 2 (reversed arrow p -> T at lambda = 10; " in two_sided["map_reading"].text
+    assert "logging error 1: the IV reward, at every lambda" in two_sided["map_advice"].text
+    assert "reversed arrow p -> T: the confounder as a feature, at every lambda" in two_sided["map_advice"].text
+    assert "logging error 1 at lambda = 10" in two_sided["map_both_fail"].text
+    one_sided = map_claims(_map([[0.1, 0.2], [-0.1, 0.1]], [[0.3, 0.4], [0.2, 0.3]]))
+    assert not one_sided["map_reading"].holds
+    assert "confounder-as-feature reward in 0 (none)" in one_sided["map_reading"].text
+
+
+def test_story_prompts_and_the_fluency_split():
+    from dclm.experiments.deconfound.config import PROMPT, Config
+    from dclm.experiments.deconfound.evaluate import fluency_split
+    from dclm.experiments.deconfound.policies import rl_prompts, sft_records, story_prompt
+    from dclm.experiments.deconfound.rewards import story_keys
+
+    teams = ["Ravens", "Bears", ""] * 40
+    titles = [f"{t} win game {i % 10}".strip() if t else f"Markets close {i % 4}" for i, t in enumerate(teams)]
+    prepared = {"titles": titles, "headline_teams": teams, "teams": ["Bears", "Ravens"], "train": list(range(120))}
+    cfg = Config(story_share=0.5, rl_steps=10, rl_batch_size=20)
+    records = sft_records(cfg, prepared)
+    story = [r for r in records if r["prompt"] != PROMPT]
+    # Only team headlines get a story prompt, and it names the headline's own team.
+    assert all(r["prompt"] == story_prompt(r["completion"].split()[0]) for r in story)
+    assert 0.3 < len(story) / 80 < 0.7
+    prompts = rl_prompts(cfg, prepared, seed=3)
+    assert len(prompts) == 200 and 0.35 < np.mean([p != PROMPT for p in prompts]) < 0.65
+    assert prompts == rl_prompts(cfg, prepared, seed=3) != rl_prompts(cfg, prepared, seed=4)
+    fit, calibrate, check = fluency_split(titles, teams, np.random.default_rng(0))
+    assert not set(fit) & set(calibrate) and not set(fit) & set(check) and not set(calibrate) & set(check)
+    assert set(fit) | set(calibrate) | set(check) == set(titles)
+    # Every calibration title's story is still in the model's titles.
+    fit_stories = set(story_keys(fit, [dict(zip(titles, teams, strict=True))[t] for t in fit]))
+    assert set(story_keys(calibrate, [dict(zip(titles, teams, strict=True))[t] for t in calibrate])) <= fit_stories

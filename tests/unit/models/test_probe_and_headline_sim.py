@@ -75,3 +75,22 @@ def test_unpenalised_control_equals_ols_on_the_control_and_ridge_on_the_rest():
     joint = np.linalg.solve(design.T @ design + penalty, design.T @ (y - y.mean()))
     np.testing.assert_allclose(probe.weights, joint[:d], rtol=1e-10)
     assert abs(joint[-1] - 2.0) < 0.2
+
+
+def test_headline_simulation_reversed_arrow_makes_the_instrument_reach_the_text():
+    rng = np.random.default_rng(5)
+    teams = pd.Series(rng.choice([f"T{i}" for i in range(16)], 4_000))
+    sentiment = rng.choice([-0.8, 0.0, 0.8], 4_000)
+    forward = simulate_headline_outcomes(teams, sentiment, np.random.default_rng(6), "entangled")
+    reversed_ = simulate_headline_outcomes(teams, sentiment, np.random.default_rng(6), "entangled",
+                                           arrow="popularity_to_text")
+    np.testing.assert_array_equal(forward["row"], np.arange(4_000))
+    # Resampled rows copy given headlines: their sentiment and team are the source row's.
+    np.testing.assert_array_equal(reversed_["sentiment"], sentiment[reversed_["row"]])
+    assert (reversed_["team"].to_numpy() == teams.to_numpy()[reversed_["row"]]).all()
+    # p -> T: popular teams get gloomier stories, so Z and s(T) are correlated; not so forward.
+    se = 1 / np.sqrt(4_000)
+    assert np.corrcoef(reversed_["instrument"], reversed_["sentiment"])[0, 1] < -5 * se
+    assert abs(np.corrcoef(forward["instrument"], forward["sentiment"])[0, 1]) < 3 * se
+    fan = simulate_headline_outcomes(teams, sentiment, np.random.default_rng(6), "entangled", direct_effect=0.5)
+    np.testing.assert_allclose(fan["outcome"] - forward["outcome"], 0.5 * forward["instrument"], atol=1e-12)
