@@ -105,8 +105,9 @@ class GenerationScorer:
             named = [team_popularity[name] for t in texts for name in self.teams.findall(t)]
             per_metric["named_team_popularity"].append(float(np.mean(named)) if named else float("nan"))
             per_metric["fluent_rate"].append(float(fluent.mean()))
-            # Texts with control characters have no perplexity (the guard rejects them outright).
-            readable = [t for t in texts if not is_broken(t)]
+            # Empty texts and texts with control characters have no perplexity (the guard rejects
+            # them outright); the perplexity is that of the rest.
+            readable = [t for t in texts if t.strip() and not is_broken(t)]
             per_metric["perplexity"].append(self.guard.lm.perplexity(readable) if readable else float("nan"))
             story_teams, stories = zip(*out["story_generations"], strict=True)
             scores, fluent = self._texts_metrics(list(stories))

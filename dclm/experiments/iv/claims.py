@@ -67,8 +67,8 @@ def claims(metrics: dict, data: dict | None = None) -> dict[str, Claim]:
     expected = metrics["fan_interest_expected_bias"]
     fan_se = float(fan.std(ddof=1) / np.sqrt(len(fan)))
     out["fan_interest_bias_formula"] = Claim(abs(fan.mean() - expected) <= 3 * fan_se, (
-        f"the mean bias is {fan.mean():+.2f} (Monte Carlo SE {fan_se:.2f}); the formula delta over the "
-        f"first-stage slope gives {expected:+.2f}"))
+        f"the mean bias is {fan.mean():+.3f} (Monte Carlo SE {fan_se:.3f}); the formula delta over the "
+        f"first-stage slope gives {expected:+.3f}"))
     selected = data["violations"]["exclusion: selection on exposure"]
     shifted = off_target(selected["draws"], truth, "2SLS on the shown half of the headlines")
     out["violation_selection"] = Claim(shifted.holds and selected["median_f"] > 10,
