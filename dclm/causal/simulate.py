@@ -109,9 +109,9 @@ ARROWS = ("text_to_popularity", "popularity_to_text")
 # The estimand is g, the text's effect on y at fixed exposure (here g = s), because a
 # generated headline will get its exposure from a new policy, not from the editors in the log.
 # Optional parts: an unobserved U -> p and U -> y (``hidden_confounding``), an observed proxy
-# p~ = p + error (``measurement_error``), and the exclusion threats: fans in big markets click
-# more per exposure (Z -> y, ``direct_effect``) and logs that keep only shown headlines
-# (selection on p, ``selected_share``).
+# p~ = p + error (``measurement_error``), and the two threats a news log faces: clicks from
+# big-market fans beside exposure (Z -> y, ``direct_effect``) and logs that keep only shown
+# headlines (selection on p, ``selected_share``, which breaks independence among kept rows).
 
 
 def simulate_popularity(
@@ -158,9 +158,10 @@ def simulate_popularity(
     relevance by a tiny ``instrument_strength``, exclusion by ``direct_effect``, independence
     by ``instrument_confounding`` (Z moves s(T) too).
 
-    The two threats to exclusion a news site actually faces: ``direct_effect`` is fan interest
-    per exposure (readers in big markets click more on a headline they are shown, so Z reaches
-    y beside p; 2SLS is then off by direct_effect / first-stage slope), and ``selected_share``
+    The two threats a news site actually faces: ``direct_effect`` is fan interest beside
+    exposure (fans in big markets reach headlines about their team by search, shares or direct
+    visits, not only when the site shows them, so Z reaches y beside p; 2SLS is then off by
+    direct_effect / first-stage slope), and ``selected_share``
     < 1 keeps only that share of headlines with the highest exposure p, as a log that records
     shown headlines only. Selecting on p, a common effect of Z and (entangled) s(T), makes Z
     and s(T) dependent among the kept rows: the instrument then reaches y through the text.
@@ -234,7 +235,7 @@ def simulate_headline_outcomes(teams: pd.Series, sentiment: np.ndarray, rng: np.
     news) plus noise; p is that, standardised, so ``beta`` is in sentiment units per SD of
     exposure. y counts clicks. The estimand is g = s(T), the text's effect at fixed exposure.
 
-    ``direct_effect`` δ adds δ·Z to y: fans in big markets click more per exposure, an exclusion
+    ``direct_effect`` δ adds δ·Z to y: clicks from big-market fans beside exposure, an exclusion
     violation. ``arrow="popularity_to_text"`` reverses the questioned arrow: exposure is the
     team's popularity plus noise, and then which headlines get written depends on it: the
     returned rows are a weighted resample (with replacement, weights ``exp(-entanglement·s·p)``)

@@ -84,6 +84,17 @@ class ConfidenceSet:
                          + (")" if hi == math.inf else "]"))
         return " ∪ ".join(parts)
 
+    def format(self, decimals: int = 2) -> str:
+        """The set with its finite ends to ``decimals`` places, e.g. ``"[0.96, 1.08]"``, for prose."""
+        if not self.pieces:
+            return "∅"
+
+        def end(value: float) -> str:
+            return ("-inf" if value < 0 else "inf") if math.isinf(value) else f"{value:.{decimals}f}"
+
+        return " ∪ ".join(("(" if lo == -math.inf else "[") + f"{end(lo)}, {end(hi)}" + (")" if hi == math.inf else "]")
+                          for lo, hi in self.pieces)
+
     def to_dict(self) -> dict:
         """JSON-friendly: infinite ends are written as None (the side says which sign)."""
         return {"kind": self.kind, "level": self.level, "text": str(self),

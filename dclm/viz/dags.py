@@ -13,8 +13,11 @@ from dclm.viz.style import STYLE
 
 
 def draw_dag(nodes: Mapping[str, tuple[float, float]], edges: Sequence[tuple[str, str]],
-             dashed: Sequence[tuple[str, str]] = (), title: str = "") -> Figure:
-    """A small causal graph: labelled circles and arrows; ``dashed`` edges are the questioned ones."""
+             dashed: Sequence[tuple[str, str]] = (), title: str = "",
+             dotted: Sequence[tuple[str, str]] = ()) -> Figure:
+    """A small causal graph: labelled circles and arrows; ``dashed`` edges are the questioned
+    ones, ``dotted`` edges carry something other than a causal effect on the node's value (a
+    name written into a text, not its tone)."""
     with plt.rc_context({**STYLE, "axes.grid": False}):
         fig, ax = plt.subplots(figsize=(4.8, 3.0))
         for name, (x, y) in nodes.items():
@@ -24,7 +27,8 @@ def draw_dag(nodes: Mapping[str, tuple[float, float]], edges: Sequence[tuple[str
             (x0, y0), (x1, y1) = nodes[src], nodes[dst]
             ax.add_patch(FancyArrowPatch(
                 (x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=14, shrinkA=28, shrinkB=28,
-                linestyle="--" if (src, dst) in dashed else "-", color="black", zorder=2,
+                linestyle="--" if (src, dst) in dashed else (":" if (src, dst) in dotted else "-"),
+                color="black", zorder=2,
             ))
         xs = [p[0] for p in nodes.values()]
         ys = [p[1] for p in nodes.values()]
@@ -40,7 +44,8 @@ def news_dag(hidden: bool = False, proxy: bool = False) -> Figure:
 
     Z (region) -> p (exposure) -> y (clicks) <- s(T) (text); s(T) -> p dashed: present in the
     entangled setting only. The team fixes Z (its home region) and part of p (its own pull), and
-    its name is in the text: team -> Z, team -> p, team -> text. ``hidden`` adds an unobserved
+    its name is in the text: team -> Z, team -> p, and team -> text dotted (the team writes its
+    name into T, not its tone s(T)). ``hidden`` adds an unobserved
     U -> p, U -> y; ``proxy`` adds the logged proxy p~ of p.
     """
     nodes = {"team": (0.0, 0.0), "Z\nregion": (0.0, 1.0), "p\nexposure": (1.0, 1.0), "s(T)\ntext": (1.0, 0.0),
@@ -55,4 +60,5 @@ def news_dag(hidden: bool = False, proxy: bool = False) -> Figure:
         nodes["p~\nlogged"] = (2.0, -0.6)
         edges.append(("p\nexposure", "p~\nlogged"))
     title = "The news graph; s(T) -> p (dashed) in the entangled setting"
-    return draw_dag(nodes, edges, dashed=[("s(T)\ntext", "p\nexposure")], title=title)
+    return draw_dag(nodes, edges, dashed=[("s(T)\ntext", "p\nexposure")], title=title,
+                    dotted=[("team", "s(T)\ntext")])

@@ -58,7 +58,7 @@ def test_runs_within_a_minute_and_writes_figures(iv_run):
     assert elapsed < 60
     assert envelope["wall_s"] < 60
     assert {p.name for p in out.glob("*.png")} == {"lesson.png", "weak.png", "violations.png",
-                                                   "correlation.png", "dag.png", "mechanisms.png"}
+                                                   "correlation.png", "dag.png", "mechanisms.png", "coverage.png"}
 
 
 def test_metric_keys(iv_run):
@@ -123,15 +123,15 @@ def broken(metrics, data, case):
     elif case == "violation_relevance_noisy":
         data["violations"]["relevance: weak Z"]["draws"] = data["violations"]["all assumptions hold"]["draws"]
     elif case in ("violation_exclusion", "violation_independence"):
-        label = "exclusion: fan interest (Z -> y)" if case == "violation_exclusion" else "independence: Z -> s(T)"
+        label = "exclusion: fans click beside exposure (Z -> y)" if case == "violation_exclusion" else "independence: Z -> s(T)"
         data["violations"][label]["draws"] = centred_on(data["violations"][label]["draws"], truth)
     elif case == "fan_interest_bias_formula":
         metrics["fan_interest_expected_bias"] *= 2
     elif case == "violation_selection":
-        label = "exclusion: selection on exposure"
+        label = "selection on exposure (text moves p)"
         data["violations"][label]["draws"] = centred_on(data["violations"][label]["draws"], truth)
     elif case == "selection_harmless_orthogonal":
-        label = "selection on exposure, p not moved by the text"
+        label = "selection on exposure (p not moved by the text)"
         data["violations"][label]["draws"] = centred_on(data["violations"][label]["draws"], truth + 0.2)
     elif case == "ar_coverage_holds":
         metrics["coverage"]["ar_coverage"][0] = metrics["coverage"]["t_coverage"][0]
@@ -192,7 +192,7 @@ def test_wald_ratio_stays_on_beta_with_a_proxy_or_a_hidden_cause(iv_result):
 
 def test_violations_exclusion_and_independence_shift_the_estimate_with_a_strong_first_stage(iv_result):
     violations, truth = iv_result.data["violations"], iv_result.config["beta"]
-    for label in ("exclusion: fan interest (Z -> y)", "independence: Z -> s(T)", "exclusion: selection on exposure"):
+    for label in ("exclusion: fans click beside exposure (Z -> y)", "independence: Z -> s(T)", "selection on exposure (text moves p)"):
         low, high = violations[label]["iqr_iv"]
         assert not low <= truth <= high and violations[label]["median_f"] > 10
     width = {label: high - low for label, (low, high) in ((k, v["iqr_iv"]) for k, v in violations.items())}

@@ -24,13 +24,15 @@ METHOD_LABELS = {"naive": "naive (y)", "feature": "confounder as feature", "iv":
                  "invariant": "invariance penalty", "oracle": "reference: fit on s(T)"}
 # Story choice, from the bare prompt: what the policy writes about and how.
 CHOICE_METRICS = ("sentiment", "sentiment_fluent", "team_rate", "top_team_rate", "named_team_popularity",
-                  "fluent_rate", "perplexity")
-# Framing, from a prompt that fixes the story's team: how the policy writes a given story.
-FRAMING_METRICS = ("story_sentiment", "story_sentiment_fluent", "off_story_team_rate", "story_fluent_rate")
+                  "fluent_rate", "perplexity", "copy_rate")
+# A given team, from a prompt that fixes the story's team: which event the policy writes for it
+# (in the generator an event's tone comes with it) and whether it keeps to the team.
+FRAMING_METRICS = ("story_sentiment", "on_story_sentiment", "story_sentiment_fluent", "off_story_team_rate",
+                   "story_fluent_rate")
 RL_METRICS = CHOICE_METRICS + FRAMING_METRICS
 PROMPT = "Headline:"
-# The story a framing prompt fixes: which team the news is about (the generator's stories are a
-# team and an event; the event's tone is what the policy chooses, so the team is what it is given).
+# What a story prompt fixes: which team the news is about. The generator's stories are a team and
+# an event whose tone comes with it, so at a given team the policy still picks the event.
 STORY_PROMPT = "Story: {team}. Headline:"
 DATA_SOURCES = ("generated", "mind")
 LAUNCHERS = ("local", "accelerate")
@@ -70,8 +72,8 @@ class Config(ExperimentConfig):
                                                                           "(rows) of the advantage map")
     map_instrument_strengths: tuple[float, ...] = knob((0.05, 0.2), "weaker instruments (rows) of the "
                                                        "advantage map, exact popularity")
-    map_direct_effects: tuple[float, ...] = knob((0.3, 1.0), "exclusion violations delta (rows) of the advantage "
-                                                 "map: fans in big markets click more per exposure")
+    map_direct_effects: tuple[float, ...] = knob((-0.3, 0.3, 1.0), "exclusion violations delta (rows) of the "
+                                                 "advantage map: clicks from big-market fans beside exposure")
     map_reversed_arrow: bool = knob(True, "a row of the advantage map where popularity writes the text (p -> T)")
     map_seeds: int = knob(5, "data draws per cell of the advantage map; 0 skips the map")
     map_fail_below: float = knob(

@@ -65,6 +65,7 @@ class GenerationScorer:
         # reads as new word sequences. The share of held-out-story titles it passes says how much.
         self.new_story_pass = float(self.guard.is_fluent(sorted({titles[i] for i in prepared["test"]})).mean())
         self.teams = team_pattern(prepared["teams"])
+        self.training_titles = set(train_titles)
 
     def marked(self, texts: list[str]) -> list[str]:
         """``texts`` with " (flagged)" after each one the guard calls disfluent (for example tables)."""
@@ -84,9 +85,11 @@ class GenerationScorer:
         mean standardised popularity, from ``team_popularity``, of the teams the headlines name:
         a policy can learn "name a popular team" without settling on the top one),
         ``fluent_rate`` and ``perplexity`` (per word, under the guard's language model of the
-        training headlines: an external measure no policy trained against). Framing (story
-        prompt): ``story_sentiment`` and ``off_story_team_rate``, the share naming a team other
-        than the story's. ``*_fluent`` is the mean sentiment of a seed's fluent generations (NaN
+        training headlines: a continuous reading beside the guard's verdict) and ``copy_rate``
+        (the share that are training titles word for word: a check on the guard, which cannot
+        tell copying from writing). A given team (story prompt): ``story_sentiment``,
+        ``on_story_sentiment`` (only the headlines that name the given team and no other) and
+        ``off_story_team_rate``, the share naming a team other than the story's. ``*_fluent`` is the mean sentiment of a seed's fluent generations (NaN
         when it has none; the mean skips those seeds).
         """
         top = re.compile(r"\b" + re.escape(top_team) + r"\b")
@@ -105,6 +108,7 @@ class GenerationScorer:
             named = [team_popularity[name] for t in texts for name in self.teams.findall(t)]
             per_metric["named_team_popularity"].append(float(np.mean(named)) if named else float("nan"))
             per_metric["fluent_rate"].append(float(fluent.mean()))
+            per_metric["copy_rate"].append(float(np.mean([t in self.training_titles for t in texts])))
             # Empty texts and texts with control characters have no perplexity (the guard rejects
             # them outright); the perplexity is that of the rest.
             readable = [t for t in texts if t.strip() and not is_broken(t)]
@@ -112,10 +116,12 @@ class GenerationScorer:
             story_teams, stories = zip(*out["story_generations"], strict=True)
             scores, fluent = self._texts_metrics(list(stories))
             per_metric["story_sentiment"].append(float(scores.mean()))
+            named = [self.teams.findall(text) for text in stories]
+            on_story = np.array([bool(n) and set(n) == {team} for n, team in zip(named, story_teams, strict=True)])
+            per_metric["on_story_sentiment"].append(float(scores[on_story].mean()) if on_story.any() else float("nan"))
             per_metric["story_sentiment_fluent"].append(fluent_mean(scores, fluent))
             per_metric["off_story_team_rate"].append(float(np.mean(
-                [any(name != team for name in self.teams.findall(text)) for team, text in zip(story_teams, stories,
-                                                                                            strict=True)])))
+                [any(name != team for name in n) for n, team in zip(named, story_teams, strict=True)])))
             per_metric["story_fluent_rate"].append(float(fluent.mean()))
         row = {key: float(np.nanmean(values)) if not np.isnan(values).all() else float("nan")
                for key, values in per_metric.items()}

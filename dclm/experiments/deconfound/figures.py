@@ -9,9 +9,10 @@ from dclm.experiments.deconfound.config import METHOD_LABELS, METHODS, SETTINGS
 
 
 def figures(result) -> dict:
-    """``lesson`` (generation sentiment by method and setting, seeds as dots), ``teams``,
-    ``framing`` (sentiment at a given story), ``correlation``, ``lambda_sweep``, ``reward_scale``,
-    ``map``, ``beta_sweep``, ``dag`` and ``pipeline``."""
+    """``lesson`` (generation sentiment by method and setting, seeds as dots), ``framing``
+    (sentiment at a given story), ``teams`` (popularity of the teams named), ``off_story``,
+    ``fluency``, ``correlation``, ``lambda_sweep``, ``reward_scale``, ``map``, ``beta_sweep``,
+    ``dag`` and ``pipeline``."""
     from dclm import viz
 
     m = result.metrics
@@ -38,14 +39,13 @@ def figures(result) -> dict:
     return figs | {
         "lesson": per_seed_bars("sentiment_per_seed", "mean sentiment of generations (VADER, -1 to 1)",
                                 f"Sentiment of RL policies per reward model, {m['n_seeds']} RL seeds (dots)"),
-        "teams": viz.grouped_rates(
-            {METHOD_LABELS[method]: {f"{setting}: top team (bare prompt)": (res[setting][method]["top_team_rate"], None)
-                                     for setting in settings}
-             | {f"{setting}: another team (story prompt)": (res[setting][method]["off_story_team_rate"], None)
-                for setting in settings}
-             for method in methods},
-            None, ylabel="share of generations", title="Team names in the policies' headlines, by prompt",
-            colors=colors),
+        "teams": per_seed_bars("named_team_popularity_per_seed",
+                               "popularity of the teams named (SD units across teams)",
+                               f"Popularity of the teams the policies name, bare prompt, {m['n_seeds']} RL seeds (dots)"),
+        "off_story": per_seed_bars("off_story_team_rate_per_seed", "share naming a team other than the story's",
+                                   f"Story prompts answered with another team, {m['n_seeds']} RL seeds (dots)"),
+        "fluency": per_seed_bars("fluent_rate_per_seed", "share the fluency guard passes",
+                                 f"Fluent share of the bare-prompt headlines, {m['n_seeds']} RL seeds (dots)"),
         "framing": per_seed_bars("story_sentiment_per_seed", "mean sentiment at a given story (VADER, -1 to 1)",
                                  f"Sentiment of RL policies writing a given team's story, {m['n_seeds']} RL seeds "
                                  "(dots)"),

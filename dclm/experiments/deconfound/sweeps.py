@@ -73,12 +73,13 @@ def lambda_sweep(features: np.ndarray, headlines: pd.DataFrame, train: np.ndarra
 
 
 def map_rows(cfg: Config) -> list[dict]:
-    """The advantage map's rows: each a world the two rewards are compared in (entangled outcomes).
+    """The advantage map's rows: each a world the two rewards are compared in.
 
     ``axis`` names what changes, ``value`` its size and ``changes`` the simulator's arguments:
     the logging error of p (the axis that hurts the confounder-as-feature reward), then, with p
-    logged exactly, a weaker instrument, an exclusion violation (fans in big markets click more
-    per exposure) and the reversed arrow p -> T (the axes that hurt the IV reward).
+    logged exactly, a weaker instrument, an exclusion violation of either sign (clicks from
+    big-market fans beside exposure) and the reversed arrow p -> T (the axes that hurt the IV
+    reward). The reversed row is not entangled: there p moves the text, not the text p.
     """
     rows = [{"axis": "logging error", "value": e, "changes": {"measurement_error": e}}
             for e in cfg.map_measurement_error]
@@ -141,5 +142,5 @@ def advantage_map(features: np.ndarray, headlines: pd.DataFrame, cfg: Config) ->
     failed = np.maximum(cells["feature"], cells["iv"]) < cfg.map_fail_below
     return {"lambda": list(cfg.map_lambdas), "rows": [row_label(r) for r in rows],
             "axis": [r["axis"] for r in rows], "value": [r["value"] for r in rows],
-            "fail_below": cfg.map_fail_below, "failed": failed.tolist(),
+            "fail_below": cfg.map_fail_below, "failed": failed.tolist(), "draws": cfg.map_seeds,
             **{key: value.tolist() for key, value in cells.items()}}

@@ -58,23 +58,23 @@ def claims(metrics: dict, data: dict | None = None) -> dict[str, Claim]:
     out["violation_relevance_noisy"] = Claim(spread > 3, (
         f"with a weak Z the interquartile range of the 2SLS estimates is {spread:.0f} times as wide "
         f"as with all assumptions holding (median first-stage F {weak_z['median_f']:.1f})"))
-    for label, key in (("exclusion: fan interest (Z -> y)", "violation_exclusion"), ("independence: Z -> s(T)", "violation_independence")):
+    for label, key in (("exclusion: fans click beside exposure (Z -> y)", "violation_exclusion"), ("independence: Z -> s(T)", "violation_independence")):
         broken = data["violations"][label]
         shifted = off_target(broken["draws"], truth, f"2SLS with {label.split(':')[0]} broken")
         out[key] = Claim(shifted.holds and broken["median_f"] > 10,
                          f"{shifted.text}, while its median first-stage F is {broken['median_f']:.0f}")
-    fan = np.asarray(data["violations"]["exclusion: fan interest (Z -> y)"]["draws"]) - truth
+    fan = np.asarray(data["violations"]["exclusion: fans click beside exposure (Z -> y)"]["draws"]) - truth
     expected = metrics["fan_interest_expected_bias"]
     fan_se = float(fan.std(ddof=1) / np.sqrt(len(fan)))
     out["fan_interest_bias_formula"] = Claim(abs(fan.mean() - expected) <= 3 * fan_se, (
         f"the mean bias is {fan.mean():+.3f} (Monte Carlo SE {fan_se:.3f}); the formula delta over the "
         f"first-stage slope gives {expected:+.3f}"))
-    selected = data["violations"]["exclusion: selection on exposure"]
+    selected = data["violations"]["selection on exposure (text moves p)"]
     shifted = off_target(selected["draws"], truth, "2SLS on the shown half of the headlines")
     out["violation_selection"] = Claim(shifted.holds and selected["median_f"] > 10,
                                        f"{shifted.text}, while its median first-stage F is {selected['median_f']:.0f}")
     out["selection_harmless_orthogonal"] = on_target(
-        data["violations"]["selection on exposure, p not moved by the text"]["draws"], truth,
+        data["violations"]["selection on exposure (p not moved by the text)"]["draws"], truth,
         "2SLS on the shown half when the text does not move exposure")
     cov = metrics["coverage"]
     mc_se = float(np.sqrt(0.95 * 0.05 / cov["reps"]))

@@ -31,16 +31,17 @@ ESTIMATORS = ("naive", "adjusted", "iv")
 VIOLATIONS = {
     "all assumptions hold": {},
     "relevance: weak Z": {"instrument_strength": 0.04},
-    "exclusion: fan interest (Z -> y)": {"direct_effect": 0.3},
+    "exclusion: fans click beside exposure (Z -> y)": {"direct_effect": 0.3},
     "independence: Z -> s(T)": {"instrument_confounding": 0.3},
 }
 
 
-# Exclusion's other real threat: logs that keep only shown headlines select on exposure p. It
-# biases 2SLS when the text moves p (entangled), and not when it does not.
+# The log's other threat: keeping only shown headlines selects on exposure p, a collider of Z and
+# (entangled) s(T), which breaks independence among the kept rows. It biases 2SLS when the text
+# moves p (entangled), and not when it does not.
 THREATS = {
-    "exclusion: selection on exposure": {"selected_share": 0.5},
-    "selection on exposure, p not moved by the text": {"selected_share": 0.5, "entanglement": 0.0},
+    "selection on exposure (text moves p)": {"selected_share": 0.5},
+    "selection on exposure (p not moved by the text)": {"selected_share": 0.5, "entanglement": 0.0},
 }
 
 

@@ -70,10 +70,10 @@ def run(cfg: Config, work_dir=None, options: JobOptions = DEFAULT_OPTIONS) -> di
     # Child streams by position: a study added at the end draws new children and moves no other.
     seqs = iter(np.random.SeedSequence(cfg.seed).spawn(16 + len(cfg.weak_strengths) + len(cfg.beta_grid)
                                                        + len(MECHANISMS) + 1 + len(THREATS) + 3))
-    metrics = {}
+    metrics, main_draws = {}, {}
     for setting in SETTINGS:
-        data = draw(cfg, np.random.default_rng(next(seqs)), cfg.n, setting)
-        metrics[setting] = setting_metrics(data, cfg.beta)
+        main_draws[setting] = draw(cfg, np.random.default_rng(next(seqs)), cfg.n, setting)
+        metrics[setting] = setting_metrics(main_draws[setting], cfg.beta)
 
     settings_mc = {setting: _monte_carlo(cfg, next(seqs), setting) for setting in SETTINGS}
 
@@ -142,10 +142,10 @@ def run(cfg: Config, work_dir=None, options: JobOptions = DEFAULT_OPTIONS) -> di
     metrics["violations_bias"] = {label: v["bias"] for label, v in violations.items()}
     # Fan interest is a direct effect delta of Z on y: 2SLS is off by delta over the first-stage
     # slope a / sd(raw popularity) (the simulator's known population SD).
-    delta = VIOLATIONS["exclusion: fan interest (Z -> y)"]["direct_effect"]
+    delta = VIOLATIONS["exclusion: fans click beside exposure (Z -> y)"]["direct_effect"]
     a, rho = cfg.instrument_strength, cfg.entanglement
     metrics["fan_interest_expected_bias"] = delta * float(np.sqrt(a**2 + rho**2 + 1.0)) / a
-    metrics["inference"] = weak_instrument_inference(cfg, next(seqs), next(seqs))
+    metrics["inference"] = weak_instrument_inference(cfg, main_draws["entangled"], next(seqs))
     coverage = weak_iv_coverage(cfg.coverage_strengths, n=cfg.coverage_n, reps=cfg.coverage_reps, beta=cfg.beta,
                                 rng=np.random.default_rng(next(seqs)))
     metrics["coverage"] = coverage
@@ -159,15 +159,17 @@ def violation_summary(mc: dict) -> dict:
             "median_f": float(np.median(mc["first_stage_f"])), "draws": mc["iv"]}
 
 
-def weak_instrument_inference(cfg: Config, strong_seq, weak_seq) -> dict:
-    """One entangled draw at the configured strength and one at ``weak_inference_strength``:
-    the first-stage F, the effective F, the 2SLS Wald 95% interval and the Anderson–Rubin set."""
+def weak_instrument_inference(cfg: Config, main_draw, weak_seq) -> dict:
+    """The run's main entangled draw (``strong``) and a draw at ``weak_inference_strength``
+    (``weak``): the first-stage F, the effective F, the 2SLS Wald 95% interval and the
+    Anderson–Rubin set, each with robust errors."""
     from dclm.causal.weakiv import anderson_rubin_set, effective_f
 
     out = {}
-    for name, seq, strength in (("strong", strong_seq, cfg.instrument_strength),
-                                ("weak", weak_seq, cfg.weak_inference_strength)):
-        data = draw(cfg, np.random.default_rng(seq), cfg.n, "entangled", instrument_strength=strength)
+    weak_draw = draw(cfg, np.random.default_rng(weak_seq), cfg.n, "entangled",
+                     instrument_strength=cfg.weak_inference_strength)
+    for name, data, strength in (("strong", main_draw, cfg.instrument_strength),
+                                 ("weak", weak_draw, cfg.weak_inference_strength)):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", WeakInstrumentWarning)
             fit = fit_2sls(data["outcome"], data[["confounder"]], data[["instrument"]])
@@ -176,5 +178,5 @@ def weak_instrument_inference(cfg: Config, strong_seq, weak_seq) -> dict:
                      "wald_ci": [float(v) for v in fit.estimate("confounder").ci95],
                      "first_stage_f": float(fit.first_stage_f["confounder"]),
                      "effective_f": effective_f(data[["confounder"]], data[["instrument"]], cov="robust"),
-                     "ar_set": ar.to_dict(), "ar_text": str(ar), "ar_bounded": ar.bounded}
+                     "ar_set": ar.to_dict(), "ar_text": ar.format(2), "ar_bounded": ar.bounded}
     return out

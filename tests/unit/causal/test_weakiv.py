@@ -389,3 +389,10 @@ def test_bad_input_is_a_one_line_valueerror_naming_the_argument(call, message):
     with pytest.raises(ValueError) as err:
         call(iv_data(0))
     assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_confidence_set_format_rounds_finite_ends_for_prose():
+    rays = ConfidenceSet.from_pieces([(-math.inf, 1.2781), (3.0, math.inf)], 0.95)
+    assert rays.format() == "(-inf, 1.28] ∪ [3.00, inf)"
+    assert ConfidenceSet.from_pieces([(0.95789, 1.0781)], 0.95).format(3) == "[0.958, 1.078]"
+    assert ConfidenceSet.from_pieces([], 0.95).format() == "∅"
