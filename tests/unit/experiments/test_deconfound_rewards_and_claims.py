@@ -68,6 +68,7 @@ def test_proxy_outcome_equals_entangled_outcome():
 def _metrics(iv_corr, feature_corr, iv_sent, naive_sent):
     def row(sent, corr):
         return {"sentiment_per_seed": list(sent), "story_sentiment_per_seed": list(sent),
+                "on_story_sentiment_per_seed": list(sent),
                 "top_team_rate_per_seed": [0.1] * len(sent), "named_team_popularity_per_seed": [0.0] * len(sent),
                 "off_story_team_rate_per_seed": [0.1] * len(sent),
                 "reward_sentiment_corr": float(np.mean(corr)), "reward_sentiment_corr_per_replicate": list(corr)}
