@@ -42,7 +42,8 @@ def bad_values(cfg):
             yield field.name, -1
         elif kind is float:
             yield field.name, math.nan
-        elif typing.get_origin(kind) is tuple:
+        elif typing.get_origin(kind) is tuple and field.name not in getattr(cfg, "ZERO_OK", ()):
+            # ZERO_OK lists are optional parts of a study: empty is allowed there.
             yield field.name, ()
 
 
