@@ -42,7 +42,7 @@ def test_metric_keys_and_seed_intervals(tiny_run):
             for metric in ("sentiment", "sentiment_fluent", "team_rate", "fluent_rate", "story_sentiment",
                            "off_story_team_rate", "reward_sentiment_corr"):
                 low, high = m["ci"][setting][method][metric]
-                # None: every seed's value is NaN (no headline the metric counts), no interval.
+                # None: some seed has no headline the metric counts (NaN), so no t interval.
                 assert (low is None and high is None) or low <= high
 
 
