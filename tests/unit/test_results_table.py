@@ -34,3 +34,11 @@ def test_rows_read_their_metrics():
 def test_a_missing_experiment_is_named():
     with pytest.raises(KeyError, match="deconfound"):
         results_table({k: v for k, v in METRICS.items() if k != "deconfound"})
+
+
+def test_every_row_says_what_its_numbers_mean_in_each_source():
+    table = results_table(METRICS)
+    assert table["scale (ours; paper / re-run)"].str.len().min() > 0
+    # A paper number whose scorer is unknown must say so next to ours.
+    sentiment = table[table["quantity"].str.contains("sentiment")]
+    assert sentiment["scale (ours; paper / re-run)"].str.contains("unknown").all()

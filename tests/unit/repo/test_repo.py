@@ -1,7 +1,9 @@
 """The repository's own contracts: what CI runs, what the book build reads, the pins."""
 
+import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -50,3 +52,35 @@ def test_bibliography_parses_and_every_citation_has_an_entry():
     cited = {key.strip() for page in (ROOT / "book").glob("*.md")
              for keys in re.findall(r"\{cite(?::[pt])?\}`([^`]+)`", page.read_text()) for key in keys.split(",")}
     assert cited - set(entries) == set(), "cited keys without a bibliography entry"
+
+
+# A paragraph that gives a number from a source outside this run names where it comes from.
+_SOURCE_WORDS = re.compile(r"arXiv v1|\bv1's|paper reports|paper's (?:number|value|formula|result)|"
+                           r"re-run's (?:Table|model|DPO)|later analysis's rows", re.I)
+_SOURCE_TAGS = re.compile(r"secondary summary|via a summary|\{cite|job-market|ICLR|review|notes on the paper|"
+                          r"\(reported", re.I)
+
+
+def untagged_source_paragraphs(markdown: str) -> list[str]:
+    """Prose paragraphs (code, glued values and maths left out) that quote a number from the paper
+    or the re-run without a source tag (the secondary summary, a citation, the reviews)."""
+    text = re.sub(r"```.*?```", "", markdown, flags=re.S)
+    text = re.sub(r"\{glue:\w+\}`[^`]*`", "", text)
+    found = []
+    for paragraph in re.split(r"\n\s*\n", text):
+        flat = " ".join(paragraph.split())
+        has_number = re.search(r"\d", re.sub(r"\$[^$]*\$", "", flat))
+        if _SOURCE_WORDS.search(flat) and has_number and not _SOURCE_TAGS.search(flat):
+            found.append(flat[:160])
+    return found
+
+
+def test_the_attribution_check_bites():
+    assert untagged_source_paragraphs("arXiv v1 reports 0.85 for the IV policy.")
+    assert not untagged_source_paragraphs("arXiv v1 reports 0.85 (via the secondary summary).")
+    assert not untagged_source_paragraphs("```python\narXiv v1 = 0.85\n```")
+
+
+@pytest.mark.parametrize("page", sorted(p.name for p in (ROOT / "book").glob("*.md")))
+def test_numbers_from_the_paper_or_the_rerun_name_their_source(page):
+    assert untagged_source_paragraphs((ROOT / "book" / page).read_text()) == []
