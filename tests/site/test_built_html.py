@@ -118,9 +118,13 @@ def test_lesson_figure_is_named_and_solutions_are_collapsed(pages):
     assert len(page.select(".exercise")) >= 3
 
 
-def test_status_page_has_the_execution_table(pages):
-    table = pages["book/status"].find("table")
-    assert table is not None and "01-confounding" in table.get_text()
+def test_status_page_has_the_cold_run_times_and_the_execution_table(pages):
+    tables = pages["book/status"].find_all("table")
+    cold = next(t for t in tables if "cold run time" in t.get_text())
+    for tr in cold.select("tbody tr"):
+        cells = [td.get_text(strip=True) for td in tr.find_all("td")]
+        assert cells[1].endswith("min"), f"{tr.find('th').get_text()}: cold time {cells[1]!r}"
+    assert any("01-confounding" in t.get_text() and t is not cold for t in tables), "no execution table"
 
 
 @pytest.mark.parametrize("docname", CHAPTERS)
@@ -167,3 +171,33 @@ def test_bare_number_detector_passes_labelled_output(output):
 def test_bare_number_detector_ignores_glued_numbers_in_prose():
     prose = BeautifulSoup('<p>The bias is <span class="output text_plain">2.49</span> bookings.</p>', "html.parser")
     assert bare_numeric_outputs(prose) == []
+
+
+def test_the_intro_introduces_every_chapter(pages):
+    items = " ".join(li.get_text(" ") for li in pages["book/intro"].select("section#what-you-will-learn li"))
+    numbers = sorted(int(re.match(r"book/(\d\d)-", docname).group(1)) for docname in CHAPTERS)
+    missing = [n for n in numbers if n and f"chapter {n}" not in items]
+    assert not missing, f"the intro's list of what you will learn skips chapter(s) {missing}"
+
+
+def test_the_instructor_plan_has_a_row_and_a_measured_time_for_every_chapter(pages):
+    plan = pages["book/instructor"].find(string=re.compile("compute, tiny profile")).find_parent("table")
+    rows = {tr.find("th").get_text(strip=True): [td.get_text(strip=True) for td in tr.find_all("td")]
+            for tr in plan.select("tbody tr")}
+    numbers = [str(int(re.match(r"book/(\d\d)-", docname).group(1))) for docname in CHAPTERS]
+    for number in numbers:
+        row = next((cells for label, cells in rows.items() if label.split()[0] == number), None)
+        assert row is not None, f"the instructor plan has no row for chapter {number}: {sorted(rows)}"
+        if number != "0":
+            assert row[2].endswith("min"), f"chapter {number}'s compute time is {row[2]!r}"
+
+
+def test_the_results_page_states_each_sources_scale(pages):
+    table = pages["book/results"].find("table")
+    header = [th.get_text(strip=True) for th in table.select("thead th")]
+    scale = header.index("scale (ours; paper / re-run)")
+    for tr in table.select("tbody tr"):
+        cells = [td.get_text(strip=True) for td in tr.find_all("td")]
+        assert cells[scale], f"no scale for {cells[1]!r}"
+        if cells[header.index("paper (v1)")] != "—" and "sentiment" in cells[1]:
+            assert "unknown" in cells[scale] or "not reported" in cells[scale], cells[scale]
