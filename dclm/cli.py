@@ -29,7 +29,7 @@ from dclm import cache, env
 from dclm.config import ConfigError, check_seed
 from dclm.data.errors import DataError
 from dclm.data.registry import UnknownDatasetError
-from dclm.experiments import EXPERIMENTS, UnknownExperimentError
+from dclm.experiments import EXPERIMENTS, UnknownExperimentError, clean
 from dclm.experiments import run as run_experiment
 from dclm.profiles import PROFILES, ProfileError, get_profile
 
@@ -82,6 +82,12 @@ def _parser() -> argparse.ArgumentParser:
     fetch.add_argument("--url", default=None, help="fetch from here instead (e.g. a file:// mirror)")
     fetch.add_argument("--sha256", default=None, help="expected sha256 of the file at --url")
 
+    clean_parser = commands.add_parser(
+        "clean", help="remove the checkpoint folders of completed runs (results and figures stay)")
+    clean_parser.add_argument("--out", type=Path, action="append", default=[], metavar="DIR",
+                              help="also clean DIR/work, a `dclm run --out DIR` folder (repeatable)")
+    clean_parser.add_argument("--dry-run", action="store_true", help="list what would be removed")
+
     env_parser = commands.add_parser("env", help="print versions, device and profile")
     env_parser.add_argument("--profile", default=None, help=f"one of: {', '.join(PROFILES)} (default: $DCLM_PROFILE or tiny)")
     return parser
@@ -118,6 +124,20 @@ def _cmd_list() -> int:
     for name, summary in EXPERIMENTS.items():
         print(f"{name:14s} {summary}")
         print(f"{'':14s} --seed {get_module(name).SEED_DOC}")
+    return 0
+
+
+def _cmd_clean(args: argparse.Namespace) -> int:
+    for out in args.out:
+        if not out.is_dir():
+            raise CLIError(f"--out {out} is not a folder; give a folder `dclm run --out` wrote")
+    removed = clean(tuple(args.out), dry_run=args.dry_run)
+    verb = "would remove" if args.dry_run else "removed"
+    for folder, size in removed:
+        print(f"{verb} {folder} ({size / 2**20:.1f} MiB)")
+    total = sum(size for _, size in removed) / 2**20
+    print(f"{verb} {len(removed)} work folder(s) of completed runs, {total:.1f} MiB; "
+          "folders of killed runs are kept (a re-run resumes from them)")
     return 0
 
 
@@ -210,6 +230,8 @@ def _main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             return _cmd_data(args)
         if args.command == "env":
             return _cmd_env(args)
+        if args.command == "clean":
+            return _cmd_clean(args)
     except (CLIError, UnknownExperimentError, ProfileError, ConfigError, UnknownDatasetError) as err:
         print(f"dclm: error: {err}", file=sys.stderr)
         return 2

@@ -224,9 +224,53 @@ def work_folder(name: str, key: str, config: dict[str, Any], work_dir: str | Pat
         work = Path(tempfile.mkdtemp(prefix=f"dclm-{name}-{key}-"))
         warnings.warn(f"run cache {cache.cache_dir()} is not writable ({err}); checkpoints go to {work} "
                       "and a killed run will not resume", cache.CacheWarning, stacklevel=3)
-    if not (work / RUN_FILE).exists():
-        cache.write_json_atomic(work / RUN_FILE, {"experiment": name, "key": key, "config": config})
+    record = work / RUN_FILE
+    # A folder reused by a new attempt is in use again: `dclm clean` must not take it.
+    if not record.exists() or _is_finished(work):
+        cache.write_json_atomic(record, {"experiment": name, "key": key, "config": config})
     return work
+
+
+def _mark_finished(work: Path) -> None:
+    """Record in ``work``'s run file that its run completed: the folder no longer resumes anything."""
+    try:
+        record = json.loads((work / RUN_FILE).read_text())
+        cache.write_json_atomic(work / RUN_FILE, {**record, "finished": True})
+    except (OSError, ValueError):
+        pass  # bookkeeping only: without the mark, `dclm clean` keeps the folder
+
+
+def _is_finished(work: Path) -> bool:
+    try:
+        return json.loads((work / RUN_FILE).read_text()).get("finished") is True
+    except (OSError, ValueError, AttributeError):
+        return False  # not a work folder of ours, or one being written
+
+
+def finished_work_folders(out_dirs: tuple[str | Path, ...] = ()) -> list[Path]:
+    """Work folders of completed runs: in the run cache and in each ``out_dir/work`` (``dclm run --out``).
+
+    A folder whose run was killed keeps no mark and is left alone, since a re-run resumes from it.
+    """
+    candidates = list(cache.cache_dir().glob("*/*.work"))
+    for out in out_dirs:
+        candidates += [p for p in (Path(out) / "work").glob("*") if p.is_dir()]
+    return [folder for folder in sorted(candidates) if _is_finished(folder)]
+
+
+def clean(out_dirs: tuple[str | Path, ...] = (), dry_run: bool = False) -> list[tuple[Path, int]]:
+    """Remove the work folders of completed runs (checkpoints nothing will resume from).
+
+    Returns each folder with its size in bytes; ``dry_run`` only lists them. Cached results,
+    figures and metrics.json files are never touched.
+    """
+    removed = []
+    for folder in finished_work_folders(out_dirs):
+        size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+        if not dry_run:
+            shutil.rmtree(folder, ignore_errors=True)
+        removed.append((folder, size))
+    return removed
 
 
 # What each stored field of a Result must be (its annotation, read as a type).
@@ -272,6 +316,7 @@ def run(name: str, profile: str | None = None, seed: int = 0,
     try:
         with _Attempt(work) as attempt:
             output = module.run(cfg, work, options or JobOptions.from_environment())
+        _mark_finished(work)
     finally:
         _prune(work)
     result = Result(
