@@ -148,13 +148,7 @@ def figures(result) -> dict:
             xlabel="nightly price C (standardised)", ylabel="bookings per month y",
             title="Cheap listings say 'affordable' more often, and get booked more",
         ),
-        "dag": viz.draw_dag(
-            {"C\nprice": (0.5, 1.0), "T\ntitle word": (0.0, 0.0), "y\nbookings": (1.0, 0.0)},
-            [("C\nprice", "T\ntitle word"), ("C\nprice", "y\nbookings"),
-             ("T\ntitle word", "y\nbookings")],
-            dashed=[("T\ntitle word", "y\nbookings")],
-            title="Price causes both the word and the bookings",
-        ),
+        "dag": viz.listings_dag(),
     }
 
 

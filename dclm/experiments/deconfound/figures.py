@@ -75,12 +75,5 @@ def figures(result) -> dict:
             ylabel="correlation with s(T)", title="Entangled setting: correlation with s(T) by beta",
             logx=True),
         "dag": viz.news_dag(proxy=True),
-        "pipeline": viz.draw_dag(
-            {"headlines\n+ outcome y": (0.0, 0.0), "deconfound\ny - beta_IV p": (1.0, 0.0),
-             "reward model\n(ridge probe)": (2.0, 0.0), "RL (RLOO)\nfrom SFT": (3.0, 0.0),
-             "evaluate\ngenerations": (4.0, 0.0)},
-            [("headlines\n+ outcome y", "deconfound\ny - beta_IV p"),
-             ("deconfound\ny - beta_IV p", "reward model\n(ridge probe)"),
-             ("reward model\n(ridge probe)", "RL (RLOO)\nfrom SFT"), ("RL (RLOO)\nfrom SFT", "evaluate\ngenerations")],
-            title="DeconfoundLM: remove the confounder's part of y before the reward model"),
+        "pipeline": viz.deconfoundlm_pipeline(),
     }
