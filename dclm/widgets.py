@@ -1,21 +1,80 @@
 """Widgets for play, paired with the static figure that carries the lesson.
 
 A chapter shows its lesson as a static, named figure, then calls :func:`pair` for the slider.
-In Jupyter or Colab the reader gets the slider; on the website (``DCLM_BOOK_BUILD=1``) the
-page shows one line saying where to play instead, so reading the book needs no widget
-JavaScript and no network.
+In Jupyter or Colab the reader gets an ipywidgets slider; on the website (``DCLM_BOOK_BUILD=1``)
+the same function is drawn at a grid of slider positions during the build and the page gets
+plain HTML range inputs that swap those figures (``book/_static/dclm-slider.js``, served by the
+site itself): no kernel, no widget JavaScript, no network.
 """
 
 from __future__ import annotations
 
+import base64
+import html
 import inspect
-from collections.abc import Callable
+import io
+import itertools
+import json
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from dclm.env import in_book_build
 
-PLAY_NOTE = ("The static figures on this page carry the lesson. Open this chapter in Colab "
-             "or Jupyter to move the sliders yourself.")
+PLAY_NOTE = ("On this website the sliders move between figures drawn when the page was built; "
+             "open this chapter in Colab or Jupyter to draw any value in between.")
+# Slider positions drawn for the website: all of one slider's steps up to this many, fewer per
+# slider when there are several (the page holds every combination).
+STATIC_FRAMES = 49
+STATIC_DPI = 80
+
+
+class SliderError(ValueError):
+    """A slider the website cannot draw: a control that is not a (low, high, step) range."""
+
+
+def slider_values(control: Any, default: float, points: int) -> list[float]:
+    """At most ``points`` positions of the slider ``control`` = (low, high, step), evenly spread
+    over its steps, ``default`` always among them (so the page opens where the notebook does)."""
+    if not (isinstance(control, tuple) and len(control) == 3 and control[2] > 0 and control[1] > control[0]):
+        raise SliderError(f"control {control!r}: expected a (low, high, step) range with low < high and step > 0")
+    low, high, step = (float(v) for v in control)
+    steps = round((high - low) / step)
+    chosen = sorted({round(i * steps / (points - 1)) for i in range(points)} if steps + 1 > points
+                    else set(range(steps + 1)))
+    values = [round(low + k * step, 10) for k in chosen]
+    nearest = min(range(len(values)), key=lambda i: abs(values[i] - default))
+    values[nearest] = float(default)
+    return sorted(set(values))
+
+
+def _png(figure) -> str:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=STATIC_DPI, bbox_inches="tight")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def static_slider(interactive: Callable[..., Any], controls: Mapping[str, Any], defaults: Mapping[str, float],
+                  points: int | None = None) -> str:
+    """The HTML of a website slider: ``interactive`` drawn at every combination of a grid of
+    slider positions, and one range input per control that shows the drawn figure nearest to
+    where the reader puts it."""
+    points = points or max(2, int(STATIC_FRAMES ** (1 / len(controls))))
+    grid = {name: slider_values(control, defaults[name], points) for name, control in controls.items()}
+    frames = {}
+    for combination in itertools.product(*(range(len(values)) for values in grid.values())):
+        values = {name: grid[name][i] for name, i in zip(grid, combination, strict=True)}
+        frames["|".join(map(str, combination))] = _png(interactive(**values))
+    start = [grid[name].index(float(defaults[name])) for name in grid]
+    inputs = "".join(
+        f'<label class="dclm-slider-control">{html.escape(name)} '
+        f'<input type="range" min="0" max="{len(values) - 1}" step="1" value="{i}" '
+        f"data-values='{json.dumps(values)}' aria-label=\"{html.escape(name)}\"> "
+        f"<output>{values[i]:g}</output></label>"
+        for (name, values), i in zip(grid.items(), start, strict=True))
+    first = frames["|".join(map(str, start))]
+    return (f'<div class="dclm-slider">{inputs}<img class="dclm-slider-figure" alt="the figure at the sliders\' '
+            f'values" src="{first}"><script type="application/json" class="dclm-slider-frames">'
+            f"{json.dumps(frames)}</script></div>")
 
 
 def pair(interactive: Callable[..., Any], **controls: Any) -> Any:
@@ -24,18 +83,19 @@ def pair(interactive: Callable[..., Any], **controls: Any) -> Any:
     ``interactive`` returns one figure per call; its keyword defaults are the sliders' start
     values. ``controls`` are ipywidgets abbreviations keyed by its argument names, e.g.
     ``strength=(0.0, 3.0, 0.25)`` for a slider from 0 to 3 in steps of 0.25. During the book
-    build a note stands in for the widget and ipywidgets is never imported, so the page holds
-    no widget state and needs no widget JavaScript. Returns the widget (None in the book build).
+    build the website's slider (:func:`static_slider`) stands in for the widget and ipywidgets
+    is never imported, so the page holds no widget state. Returns the widget (None in the book
+    build).
     """
-    from IPython.display import Markdown, display
-
-    if in_book_build():
-        display(Markdown(f"*{PLAY_NOTE}*"))
-        return None
-    import ipywidgets
+    from IPython.display import HTML, Markdown, display
 
     defaults = {name: p.default for name, p in inspect.signature(interactive).parameters.items()
                 if p.default is not inspect.Parameter.empty}
+    if in_book_build():
+        display(HTML(static_slider(interactive, controls, defaults)))
+        display(Markdown(f"*{PLAY_NOTE}*"))
+        return None
+    import ipywidgets
 
     def draw(**values: Any) -> None:
         display(interactive(**values))

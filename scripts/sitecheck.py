@@ -142,6 +142,26 @@ _TOO_WIDE = """() => {
 }"""
 
 
+# Each website slider (dclm.widgets.static_slider), moved one step: its figure must change.
+_MOVE_SLIDERS = """() => {
+    const out = [];
+    document.querySelectorAll('.dclm-slider').forEach((slider, n) => {
+        const figure = slider.querySelector('img.dclm-slider-figure');
+        slider.querySelectorAll('input[type=range]').forEach((input) => {
+            const before = figure.src, start = input.value;
+            input.value = String((Number(input.value) + 1) % (Number(input.max) + 1));
+            input.dispatchEvent(new Event('input'));
+            if (figure.src === before) {
+                out.push(`slider ${n + 1}: moving ${input.getAttribute('aria-label')} does not change its figure`);
+            }
+            input.value = start;
+            input.dispatchEvent(new Event('input'));
+        });
+    });
+    return out;
+}"""
+
+
 def _internal_target(html: Path, base: str, page_url: str, href: str) -> Path | None:
     """The file an internal link points to (resolved against the page's final URL)."""
     if urlparse(href).scheme or href.startswith(("#", "mailto:", "javascript:", "//")):
@@ -197,6 +217,7 @@ def check_page(context, base: str, html: Path, page: str, repo_root: Path,
     tab.wait_for_timeout(300)  # MathJax typesets after the load event
     problems += [f"image does not load: {src}" for src in tab.evaluate(_BROKEN_IMAGES)]
     problems += [f"wider than the text column: {el}" for el in tab.evaluate(_TOO_WIDE)]
+    problems += tab.evaluate(_MOVE_SLIDERS)
     for href in tab.evaluate(_LINKS):
         target = _internal_target(html, base, tab.url, href)
         if target is not None and not target.exists():

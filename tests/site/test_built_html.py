@@ -201,3 +201,11 @@ def test_the_results_page_states_each_sources_scale(pages):
         assert cells[scale], f"no scale for {cells[1]!r}"
         if cells[header.index("paper (v1)")] != "—" and "sentiment" in cells[1]:
             assert "unknown" in cells[scale] or "not reported" in cells[scale], cells[scale]
+
+
+@pytest.mark.parametrize("docname", ["book/01-confounding", "book/02-instrumental-variables"])
+def test_the_chapters_sliders_work_on_the_website(pages, docname):
+    sliders = pages[docname].select("div.dclm-slider")
+    assert sliders, "the chapter's exploration must be on the website too, not only in Colab"
+    for slider in sliders:
+        assert slider.select("input[type=range]") and slider.select_one("script.dclm-slider-frames")

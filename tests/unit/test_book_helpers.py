@@ -14,12 +14,53 @@ def test_glue_turns_numpy_scalars_into_numbers_myst_can_format(monkeypatch):
     assert book.glue("arr", np.arange(3)).tolist() == [0, 1, 2]  # arrays pass through
 
 
-def test_widget_pair_is_a_note_in_the_book_build(monkeypatch):
-    shown = []
+def _figure_at(strength=0.75, shift=0.0):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(2, 1))
+    ax.plot([0, 1], [shift, strength])
+    plt.close(fig)
+    return fig
+
+
+def test_the_website_gets_a_slider_over_figures_drawn_at_build_time(monkeypatch):
+    import json
+    import re
+
+    shown, drawn = [], []
     monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
     monkeypatch.setenv("DCLM_BOOK_BUILD", "1")
-    assert widgets.pair(lambda strength: None, strength=1.0) is None
-    assert widgets.PLAY_NOTE in shown[0].data
+
+    def draw(strength=0.75, shift=0.0):
+        drawn.append((strength, shift))
+        return _figure_at(strength, shift)
+
+    assert widgets.pair(draw, strength=(0.0, 1.0, 0.25), shift=(-1.0, 1.0, 0.5)) is None
+    page = shown[0].data
+    assert widgets.PLAY_NOTE in shown[1].data
+    assert "ipywidgets" not in page and page.count('type="range"') == 2
+    frames = json.loads(re.search(r'class="dclm-slider-frames">(.*?)</script>', page).group(1))
+    assert len(frames) == len(drawn) == 25  # every combination of the two sliders' five steps
+    assert len(set(frames.values())) == 25  # each position its own figure
+    start = re.findall(r'value="(\d+)"', page)
+    assert start == ["3", "2"]  # opens at the defaults: strength 0.75, shift 0
+    assert f'src="{frames["3|2"]}"' in page
+
+
+def test_slider_positions_keep_the_default_and_refuse_a_bad_range():
+    import pytest
+
+    assert widgets.slider_values((0.0, 3.0, 0.25), 1.0, 13) == [0.25 * k for k in range(13)]
+    coarse = widgets.slider_values((0.0, 2.0, 0.05), 1.0, 7)
+    assert len(coarse) == 7 and coarse[0] == 0.0 and coarse[-1] == 2.0 and 1.0 in coarse
+    assert 0.3 in widgets.slider_values((0.0, 2.0, 0.05), 0.3, 7)
+    with pytest.raises(widgets.SliderError, match="expected a .low, high, step. range"):
+        widgets.slider_values(1.0, 1.0, 7)
+
+
+def test_widget_pair_is_an_ipywidgets_slider_in_a_live_session(monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
     monkeypatch.setenv("DCLM_BOOK_BUILD", "0")
 
     def draw(strength=0.75):
