@@ -33,10 +33,17 @@ class SliderError(ValueError):
 
 
 def slider_values(control: Any, default: float, points: int) -> list[float]:
-    """At most ``points`` positions of the slider ``control`` = (low, high, step), evenly spread
-    over its steps, ``default`` always among them (so the page opens where the notebook does)."""
+    """The positions the website draws for ``control``: a list is taken as it is (the points of a
+    sweep; ``default`` must be one of them); a (low, high, step) range gives at most ``points``
+    positions evenly spread over its steps, ``default`` always among them (so the page opens
+    where the notebook does)."""
+    if isinstance(control, list):
+        if default not in control:
+            raise SliderError(f"default {default!r} is not among the slider's values {control}")
+        return [float(v) for v in control]
     if not (isinstance(control, tuple) and len(control) == 3 and control[2] > 0 and control[1] > control[0]):
-        raise SliderError(f"control {control!r}: expected a (low, high, step) range with low < high and step > 0")
+        raise SliderError(f"control {control!r}: expected a (low, high, step) range with low < high and step > 0, "
+                          "or a list of values")
     low, high, step = (float(v) for v in control)
     steps = round((high - low) / step)
     chosen = sorted({round(i * steps / (points - 1)) for i in range(points)} if steps + 1 > points
@@ -82,7 +89,8 @@ def pair(interactive: Callable[..., Any], **controls: Any) -> Any:
 
     ``interactive`` returns one figure per call; its keyword defaults are the sliders' start
     values. ``controls`` are ipywidgets abbreviations keyed by its argument names, e.g.
-    ``strength=(0.0, 3.0, 0.25)`` for a slider from 0 to 3 in steps of 0.25. During the book
+    ``strength=(0.0, 3.0, 0.25)`` for a slider from 0 to 3 in steps of 0.25, or a list of the
+    values a sweep computed (a slider over them). During the book
     build the website's slider (:func:`static_slider`) stands in for the widget and ipywidgets
     is never imported, so the page holds no widget state. Returns the widget (None in the book
     build).
@@ -104,6 +112,9 @@ def pair(interactive: Callable[..., Any], **controls: Any) -> Any:
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=defaults.get(name, inspect.Parameter.empty))
         for name in controls
     ])
-    widget = ipywidgets.interactive(draw, **controls)
+    # A list is a sweep's computed points: a slider over them, not ipywidgets' default dropdown.
+    widget = ipywidgets.interactive(draw, **{
+        name: ipywidgets.SelectionSlider(options=control, value=defaults[name], description=name)
+        if isinstance(control, list) else control for name, control in controls.items()})
     display(widget)
     return widget

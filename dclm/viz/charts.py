@@ -13,12 +13,25 @@ from dclm.viz.style import STYLE, color, fit_category_labels
 
 
 def lines(x: Sequence[float], series: Mapping[str, Sequence[float]], labels: Mapping[str, str],
-          xlabel: str, ylabel: str, title: str, logx: bool = False) -> Figure:
-    """One line per method (keys are colour names); ``logx`` uses a symmetric log axis so 0 fits."""
+          xlabel: str, ylabel: str, title: str, logx: bool = False, at: float | None = None) -> Figure:
+    """One line per method (keys are colour names); ``logx`` uses a symmetric log axis so 0 fits.
+
+    ``at`` (one of ``x``) marks that point of every line and puts its values in the legend: what
+    a chapter's slider over a sweep shows.
+    """
+    if at is not None and at not in list(x):
+        raise ValueError(f"at={at!r} is not one of the sweep's points {list(x)}")
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(6.4, 3.8))
         for name, values in series.items():
-            ax.plot(x, values, marker="o", color=color(name), label=labels.get(name, name))
+            label = labels.get(name, name)
+            if at is not None:
+                value = list(values)[list(x).index(at)]
+                label = f"{label}: {value:.3f}"
+                ax.plot([at], [value], marker="o", markersize=11, color=color(name), alpha=0.45, zorder=1)
+            ax.plot(x, values, marker="o", color=color(name), label=label)
+        if at is not None:
+            ax.axvline(at, color="grey", linestyle=":", zorder=0)
         if logx:
             positive = [v for v in x if v > 0]
             ax.set_xscale("symlog", linthresh=min(positive) if positive else 1.0)

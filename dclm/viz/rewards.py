@@ -14,11 +14,14 @@ from dclm.viz.style import OKABE_ITO, STYLE, color
 
 def lambda_curves(lambdas: Sequence[float], val_mse: Sequence[float], test_auc: Sequence[float],
                   lambda_val_opt: float, lambda_test_opt: float, reported: tuple[float, float] | None,
-                  title: str) -> Figure:
+                  title: str, at: float | None = None) -> Figure:
     """Validation MSE (top) and experimental test AUC (bottom) against lambda, optima marked.
 
-    ``reported`` (validation, test) optima from elsewhere are drawn as grey dotted lines.
+    ``reported`` (validation, test) optima from elsewhere are drawn as grey dotted lines; ``at``
+    (one of ``lambdas``) marks that penalty's two values.
     """
+    if at is not None and at not in list(lambdas):
+        raise ValueError(f"at={at!r} is not one of the grid's penalties")
     with plt.rc_context(STYLE):
         fig, (top, bottom) = plt.subplots(2, 1, figsize=(6.8, 5.2), sharex=True)
         top.plot(lambdas, val_mse, marker=".", color=color("validation"))
@@ -33,6 +36,11 @@ def lambda_curves(lambdas: Sequence[float], val_mse: Sequence[float], test_auc: 
             if reported is not None:
                 for value in reported:
                     ax.axvline(value, color=color("reported"), linestyle=":")
+        if at is not None:
+            i = list(lambdas).index(at)
+            top.plot([at], [val_mse[i]], "o", markersize=11, color=color("validation"), alpha=0.45)
+            bottom.plot([at], [test_auc[i]], "o", markersize=11, color=color("experimental"), alpha=0.45,
+                        label=f"lambda = {at:,.0f}: MSE {val_mse[i]:.4g}, AUC {test_auc[i]:.3f}")
         if reported is not None:
             bottom.plot([], [], color=color("reported"), linestyle=":",
                         label=f"arXiv v1 (reported): {reported[0]:,.0f} and {reported[1]:,.0f}")

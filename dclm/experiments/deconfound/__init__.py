@@ -40,12 +40,12 @@ from dclm.experiments.deconfound.config import (
     Config,
     config_for,
 )
-from dclm.experiments.deconfound.figures import figures
+from dclm.experiments.deconfound.figures import explore_beta, figures
 from dclm.experiments.deconfound.pipeline import prepare, run
 from dclm.experiments.deconfound.rewards import headline_features
 from dclm.experiments.deconfound.sweeps import advantage_map
 
 __all__ = [
     "LESSON", "METHODS", "METHOD_LABELS", "REPORTED", "RL_METRICS", "SEED_DOC", "SETTINGS", "Config", "advantage_map", "claims",
-    "config_for", "figures", "headline_features", "prepare", "run",
+    "config_for", "explore_beta", "figures", "headline_features", "prepare", "run",
 ]

@@ -68,12 +68,27 @@ def figures(result) -> dict:
             labels={"feature": "confounder as feature", "iv": "DeconfoundLM-IV"},
             xlabel="ridge penalty lambda (log scale)", ylabel="SD of the reward on training headlines",
             title="Reward scale by ridge penalty (before standardising)", logx=True),
-        "beta_sweep": viz.lines(
-            sweep["beta"], {"naive": sweep["corr_naive"], "iv": sweep["corr_iv"], "truth": sweep["corr_y"]},
-            labels={"naive": "naive reward", "iv": "DeconfoundLM-IV reward", "truth": "outcome y itself"},
-            xlabel="beta: outcome units per SD of popularity (log scale; 0 at the left)",
-            ylabel="correlation with s(T)", title="Entangled setting: correlation with s(T) by beta",
-            logx=True),
+        "beta_sweep": beta_sweep_figure(sweep),
         "dag": viz.news_dag(proxy=True),
         "pipeline": viz.deconfoundlm_pipeline(),
     }
+
+
+def beta_sweep_figure(sweep: dict, at: float | None = None):
+    """Held-out correlation with s(T) of the naive and IV rewards, and of y itself, by beta;
+    ``at`` marks one beta of the sweep."""
+    from dclm import viz
+
+    return viz.lines(
+        sweep["beta"], {"naive": sweep["corr_naive"], "iv": sweep["corr_iv"], "truth": sweep["corr_y"]},
+        labels={"naive": "naive reward", "iv": "DeconfoundLM-IV reward", "truth": "outcome y itself"},
+        xlabel="beta: outcome units per SD of popularity (log scale; 0 at the left)",
+        ylabel="correlation with s(T)",
+        title="Entangled setting: correlation with s(T) by beta" + (f" (marked: beta = {at:g})" if at is not None
+                                                                      else ""),
+        logx=True, at=at)
+
+
+def explore_beta(result, beta: float = 1.0):
+    """Chapter 5's slider: the beta sweep read at one of its betas."""
+    return beta_sweep_figure(result.metrics["beta_sweep"], at=beta)

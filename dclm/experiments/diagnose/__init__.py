@@ -40,7 +40,7 @@ from dclm.experiments.diagnose.config import (
 from dclm.experiments.diagnose.deconfound_canaries import deconfound_canaries, reward_loading
 from dclm.experiments.diagnose.detection import detection
 from dclm.experiments.diagnose.features import TextFeatures, canary_summary, draw_pool
-from dclm.experiments.diagnose.figures import figures
+from dclm.experiments.diagnose.figures import explore_exclusion, figures
 from dclm.experiments.diagnose.limits import limits
 from dclm.experiments.diagnose.monday_canaries import monday_canaries
 from dclm.experiments.diagnose.upworthy_canaries import lambda_rules, rule_metrics, upworthy_canaries
@@ -49,7 +49,7 @@ from dclm.train.options import DEFAULT_OPTIONS, JobOptions
 __all__ = [
     "DATASETS", "LAMBDA_RULES", "LESSON", "REWARDS", "REWARD_COLORS", "REWARD_LABELS", "RULE_LABELS", "SEED_DOC",
     "TRUTH_LOADING", "Config", "TextFeatures", "canary_summary", "claims", "config_for", "deconfound_canaries",
-    "detection", "draw_pool", "figures", "lambda_rules", "limits", "metrics_alpha", "monday_canaries",
+    "detection", "draw_pool", "explore_exclusion", "figures", "lambda_rules", "limits", "metrics_alpha", "monday_canaries",
     "reward_loading", "rule_metrics", "run", "upworthy_canaries",
 ]
 

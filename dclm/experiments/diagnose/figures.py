@@ -81,3 +81,18 @@ def figures(result) -> dict:
 def _band(values, ses) -> tuple[list[float], list[float]]:
     values, ses = np.asarray(values, dtype=float), np.asarray(ses, dtype=float)
     return (values - 1.96 * ses).tolist(), (values + 1.96 * ses).tolist()
+
+
+def explore_exclusion(result, delta: float = 0.0):
+    """Chapter 6's slider: the bias of the IV estimate of beta read at one exclusion violation
+    delta (a direct Z -> y effect), for each instrument strength of the limits study."""
+    from dclm import viz
+
+    ex = result.metrics["limits"]["exclusion"]
+    strengths = list(ex["bias"])
+    colours = dict(zip(strengths, ("naive", "iv", "feature", "invariant"), strict=False))
+    return viz.lines(
+        ex["delta"], {colours[a]: ex["bias"][a] for a in strengths},
+        labels={colours[a]: f"bias of beta_IV, instrument strength {a}" for a in strengths},
+        xlabel="delta: direct effect of Z on y (exclusion violation)", ylabel="bias of beta_IV (mean over draws)",
+        title=f"Exclusion violations and the IV estimate (marked: delta = {delta:g})", at=delta)

@@ -17,11 +17,11 @@ dose-response), ``arms`` (the ablation arms), ``realdump`` (ĥ with lag controls
 from dclm.experiments.monday.claims import LESSON, claims
 from dclm.experiments.monday.config import BEER_RUN, MODELS, SEED_DOC, Config, config_for
 from dclm.experiments.monday.data import adjust_scores, load_answers, pair_balance
-from dclm.experiments.monday.figures import figures
+from dclm.experiments.monday.figures import explore_dose, figures
 from dclm.experiments.monday.summary import REPORTED, dose_response
 from dclm.experiments.monday.training import evaluate_model, run
 
 __all__ = [
     "BEER_RUN", "LESSON", "MODELS", "REPORTED", "SEED_DOC", "Config", "adjust_scores", "claims", "config_for",
-    "dose_response", "evaluate_model", "figures", "load_answers", "pair_balance", "run",
+    "dose_response", "evaluate_model", "explore_dose", "figures", "load_answers", "pair_balance", "run",
 ]

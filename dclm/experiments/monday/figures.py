@@ -54,3 +54,17 @@ def lag_figure(study: dict, site: str):
               for label, frame in study.items()}
     return viz.grouped_rates(groups, data_rates=None, ylabel="ĥ(weekday), votes (centred)",
                              title=f"Weekday effect within question on {site}, by control", colors=colors)
+
+
+def explore_dose(result, strength: float = 1.0):
+    """Chapter 3's slider: the dose sweep read at one share kappa of raw-score pairs."""
+    from dclm import viz
+
+    rows = result.metrics["dose"]["rows"]
+    return viz.lines(
+        [row["strength"] for row in rows],
+        {"dpo": [row["mean"] for row in rows], "sft": [row["balance"] for row in rows]},
+        labels={"dpo": "DPO minus SFT Monday share (mean over seeds)",
+                "sft": "Monday balance of the pairs (chosen minus rejected)"},
+        xlabel="kappa: share of the preference questions whose pairs come from raw scores",
+        ylabel="difference of shares", title=f"The dose sweep (marked: kappa = {strength:g})", at=strength)

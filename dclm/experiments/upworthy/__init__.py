@@ -46,7 +46,7 @@ from dclm.experiments.upworthy.config import (
     config_for,
     lambda_grid,
 )
-from dclm.experiments.upworthy.figures import figures
+from dclm.experiments.upworthy.figures import explore_lambda, figures
 from dclm.experiments.upworthy.rewards import (
     baselines,
     nuisance_predictions,
@@ -59,7 +59,7 @@ from dclm.train.options import DEFAULT_OPTIONS, JobOptions
 
 __all__ = [
     "LESSON", "METHODS", "METHOD_LABELS", "REPORTED", "SEED_DOC", "TEXTS", "Archive", "Config", "baselines",
-    "claims", "config_for", "figures", "lambda_grid", "load_archive", "nuisance_predictions",
+    "claims", "config_for", "explore_lambda", "figures", "lambda_grid", "load_archive", "nuisance_predictions",
     "observational_sweep", "pair_diffs", "pair_rows", "ranking", "reward_scale", "run", "run_model", "scaled",
     "selection_cost", "split_study", "split_views",
 ]

@@ -37,3 +37,15 @@ def figures(result) -> dict:
     if "scale" in m:
         out["scale"] = viz.scale_curves(m["lambda_grid"], result.data["per_model_test_auc"])
     return out
+
+
+def explore_lambda(result, lam: float | None = None):
+    """Chapter 4's slider: the validation MSE and test AUC read at one penalty of the grid
+    (default: the one validation picks)."""
+    from dclm import viz
+
+    m = result.metrics
+    at = m["lambda_val_opt"] if lam is None else lam
+    return viz.lambda_curves(m["lambda_grid"], m["val_mse"], m["test_auc"], m["lambda_val_opt"], m["lambda_test_opt"],
+                             reported=None, title=f"Validation MSE and test AUC by ridge penalty (marked: {at:,.0f})",
+                             at=at)
