@@ -18,6 +18,9 @@ import numpy as np
 from dclm.profiles import DEFAULT_PROFILE, PROFILE_ENV_VAR, get_profile
 
 BOOK_BUILD_ENV_VAR = "DCLM_BOOK_BUILD"
+# Forces the GPU's mixed precision, e.g. fp16 with a gradient scaler (the T4 path) on an H100.
+PRECISION_ENV_VAR = "DCLM_PRECISION"
+PRECISIONS = ("bf16", "fp16", "fp32")
 
 # Distribution names whose versions every metrics.json records.
 REPORTED_PACKAGES = (
@@ -64,18 +67,43 @@ def gpu_count() -> int:
     return torch.cuda.device_count() if torch.cuda.is_available() else 0
 
 
+def precision_override() -> str | None:
+    """``$DCLM_PRECISION`` (``bf16``, ``fp16`` or ``fp32``), or None when it is unset or empty.
+
+    A value outside those three is a ``ValueError``, on any device: a typo must not silently
+    give the capability's precision instead of the one asked for.
+    """
+    value = os.environ.get(PRECISION_ENV_VAR, "").strip()
+    if not value:
+        return None
+    if value not in PRECISIONS:
+        raise ValueError(f"{PRECISION_ENV_VAR}={value!r} is not a precision; valid: {', '.join(PRECISIONS)}")
+    return value
+
+
 def precision(device_name: str) -> str:
     """``"bf16"``, ``"fp16"`` or ``"fp32"``: the mixed precision training uses on ``device_name``.
 
     bf16 only from compute capability 8.0 (Ampere) on: ``torch.cuda.is_bf16_supported()`` is
     also True on a T4 (7.5), which can make bf16 tensors but has no bf16 tensor cores, so bf16
     there is slow emulation. Below 8.0 it is fp16 with a gradient scaler; on a CPU, fp32.
+    ``$DCLM_PRECISION`` (:func:`precision_override`) replaces the capability's choice on a GPU,
+    so the T4's fp16 path runs on any GPU; a CPU stays fp32 whatever it says, since fp16 autocast
+    is a GPU feature (and CPU references, such as the fp32 embedding loop, must stay fp32).
     """
+    override = precision_override()
     if not device_name.startswith("cuda"):
         return "fp32"
     import torch
 
-    major, _ = torch.cuda.get_device_capability(device_name if ":" in device_name else None)
+    index = device_name if ":" in device_name else None
+    if override == "bf16" and not torch.cuda.is_bf16_supported():
+        major, minor = torch.cuda.get_device_capability(index)
+        raise ValueError(f"{PRECISION_ENV_VAR}=bf16 but this GPU (compute capability {major}.{minor}) has no bf16; "
+                         "valid here: fp16, fp32")
+    if override is not None:
+        return override
+    major, _ = torch.cuda.get_device_capability(index)
     return "bf16" if major >= 8 else "fp16"
 
 

@@ -1,11 +1,13 @@
 """Check dclm's GPU code paths with random-weight models of the real shapes, offline.
 
-    python scripts/gpu_check.py            # one GPU, real shapes, < 8 min; prints JSON
+    python scripts/gpu_check.py            # one GPU, real shapes; prints JSON
     python scripts/gpu_check.py --cpu      # tiny shapes on the CPU (CI), about a minute
-    python scripts/gpu_check.py --out gpu-check.json
+    python scripts/gpu_check.py --out gpu-check.json           # also gpu-check.md, a table
+    DCLM_PRECISION=fp16 python scripts/gpu_check.py --memory-cap-gib 15   # a T4's path on any GPU
 
-What it checks and records (seconds per step, peak memory): see dclm/train/gpu_check.py.
-Exit status 1 when a check fails.
+What it checks and records (seconds per step over steps 3..N, generation tokens per second,
+peak allocated and reserved memory): see dclm/train/gpu_check.py. Exit status 2, before any
+work, when something it needs is missing (each named on one line); 1 when a check fails.
 """
 
 import sys

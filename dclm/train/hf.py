@@ -7,6 +7,7 @@ as the colab/paper profiles load a hub id such as ``HuggingFaceTB/SmolLM2-360M-I
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import warnings
 from collections.abc import Iterator, Sequence
@@ -266,19 +267,37 @@ def completion_nll(model, tokenizer, prompt: str, completions: Sequence[str], ba
     return np.concatenate(out) if out else np.zeros(0)
 
 
+@functools.lru_cache(maxsize=2)
+def _cached_classifier(model_id: str, device: str, dtype: str):
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    tokenizer = load_tokenizer(model_id, padding_side="right")
+    with quiet():
+        model = AutoModelForSequenceClassification.from_pretrained(
+            model_id, dtype=getattr(torch, dtype)).to(device).eval()
+    return tokenizer, model
+
+
+def load_classifier(model_id: str | Path, device: str = "cpu"):
+    """A sequence classifier and its right-padded tokenizer, loaded once per (model, device).
+
+    An RL reward scores every generation batch with it: reloading the SST-2 model each call cost
+    a load from disk per step. Two are kept (a CPU and a GPU copy); the weights are in the
+    device's compute dtype, which is part of the key, so a changed ``$DCLM_PRECISION`` reloads.
+    """
+    from dclm.env import compute_dtype
+
+    return _cached_classifier(str(model_id), device, compute_dtype(device))
+
+
 def classifier_positive_minus_negative(model_id: str | Path, texts: Sequence[str], device: str = "cpu",
                                        batch_size: int = 64):
     """P(positive) - P(negative) of a binary sentiment classifier (e.g. an SST-2 model), per text."""
     import numpy as np
     import torch
-    from transformers import AutoModelForSequenceClassification
 
-    from dclm.env import compute_dtype
-
-    tokenizer = load_tokenizer(model_id, padding_side="right")
-    with quiet():
-        model = AutoModelForSequenceClassification.from_pretrained(
-            str(model_id), dtype=getattr(torch, compute_dtype(device))).to(device).eval()
+    tokenizer, model = load_classifier(model_id, device)
     labels = {v.lower(): k for k, v in model.config.id2label.items()}
     pos, neg = labels.get("positive", 1), labels.get("negative", 0)
     out = []

@@ -12,12 +12,20 @@ in bf16 from compute capability 8.0 and in fp16 with a gradient scaler below
 model saved in ``save_dtype``: a DPO step moves a weight of size 0.02 by about 1e-5, less than
 bf16 can resolve there (about 1e-4), so merging or saving in bf16 rounds the update away.
 Gradient checkpointing only where the profile says memory needs it; 8-bit AdamW only where
-bitsandbytes and a GPU exist (plain AdamW otherwise).
+bitsandbytes and a GPU exist (plain AdamW otherwise). ``$DCLM_PRECISION`` overrides the GPU's
+mixed precision (:func:`dclm.env.precision_override`).
+
+Memory: a stage frees its model, reference model, optimizer and trainer before it returns
+(:func:`release_memory`): chapter 3 trains eight stages in one process on a 15 GB T4, and the
+trainer's reference cycles would otherwise keep the last stage's weights and optimizer state
+on the GPU until Python's cyclic collector happened to run.
 """
 
 from __future__ import annotations
 
+import gc
 import importlib.util
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,9 +102,21 @@ def _lora(settings: TrainSettings):
                       target_modules="all-linear", task_type="CAUSAL_LM")
 
 
+def _complete(checkpoint: Path) -> bool:
+    """Whether a kill left ``checkpoint`` whole. transformers writes trainer_state.json last, but
+    not atomically (open, then write): a kill can leave it empty or cut off, so it must parse
+    and name this checkpoint's own step."""
+    import json
+
+    try:
+        state = json.loads((checkpoint / "trainer_state.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(state, dict) and state.get("global_step") == int(checkpoint.name.split("-")[-1])
+
+
 def _last_checkpoint(out_dir: Path) -> str | None:
-    # transformers writes trainer_state.json last: a checkpoint without it was cut short by a kill.
-    checkpoints = sorted((p for p in out_dir.glob("checkpoint-*") if (p / "trainer_state.json").exists()),
+    checkpoints = sorted((p for p in out_dir.glob("checkpoint-*") if _complete(p)),
                          key=lambda p: int(p.name.split("-")[-1]))
     return str(checkpoints[-1]) if checkpoints else None
 
@@ -138,9 +158,32 @@ def _finish(trainer, tokenizer, out_dir: Path, save_dtype: str) -> Path:
     return final
 
 
+def release_memory() -> None:
+    """Collect unreachable objects now and hand the freed accelerator memory back to the driver.
+
+    ``gc.collect()`` first: a trl trainer and its model refer to each other through callbacks
+    and the accelerator, so dropping the last name does not free them; only then are their
+    tensors' blocks free for ``empty_cache``.
+    """
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.empty_cache()
+    if torch.backends.mps.is_available():
+        torch.mps.empty_cache()
+
+
 def _run_stage(model_path: str | Path, records: list[dict], settings: TrainSettings, out_dir: Path,
-               config_cls, trainer_cls, trainer_extra: dict | None = None, **config_extra) -> Path:
-    """Train one trl stage in ``out_dir`` (resuming from its last checkpoint); return ``out_dir/final``."""
+               config_cls, trainer_cls, trainer_extra: dict | None = None,
+               callbacks: Sequence | None = None, **config_extra) -> Path:
+    """Train one trl stage in ``out_dir`` (resuming from its last checkpoint); return ``out_dir/final``.
+
+    ``callbacks`` (transformers ``TrainerCallback`` objects, e.g. :class:`dclm.train.callbacks.StepTimer`)
+    are added to the trainer's own. Model, reference model, optimizer and trainer are released
+    before it returns; when training fails, what the traceback still holds goes once the
+    exception is handled.
+    """
     if (out_dir / FINAL).exists():
         return out_dir / FINAL
     if settings.save_dtype not in SAVE_DTYPES:
@@ -150,61 +193,70 @@ def _run_stage(model_path: str | Path, records: list[dict], settings: TrainSetti
 
     from dclm.train.hf import load_causal_lm, load_tokenizer
 
-    with quiet():
-        tokenizer = load_tokenizer(model_path, padding_side="right")
-        # Loaded from its folder, so trl can rebuild a DPO reference model from the same path;
-        # in fp32 whatever the checkpoint's dtype: these are the master weights.
-        model = load_causal_lm(model_path, dtype="float32").train()
-        args = config_cls(**trainer_arguments(settings, out_dir), **config_extra)
-        trainer = trainer_cls(model=model, args=args, train_dataset=Dataset.from_list(records),
-                              processing_class=tokenizer, peft_config=_lora(settings),
-                              **(trainer_extra or {}))
-        # With progress bars off, transformers prints every log dict to stdout instead.
-        trainer.remove_callback(PrinterCallback)
-        checkpoint = _last_checkpoint(out_dir)
-        if checkpoint and not settings.lora_rank:
-            _restore_weights(trainer.model, checkpoint)
-        trainer.train(resume_from_checkpoint=checkpoint)
-        return _finish(trainer, tokenizer, out_dir, settings.save_dtype)
+    model = trainer = None
+    try:
+        with quiet():
+            tokenizer = load_tokenizer(model_path, padding_side="right")
+            # Loaded from its folder, so trl can rebuild a DPO reference model from the same path;
+            # in fp32 whatever the checkpoint's dtype: these are the master weights.
+            model = load_causal_lm(model_path, dtype="float32").train()
+            args = config_cls(**trainer_arguments(settings, out_dir), **config_extra)
+            trainer = trainer_cls(model=model, args=args, train_dataset=Dataset.from_list(records),
+                                  processing_class=tokenizer, peft_config=_lora(settings),
+                                  callbacks=list(callbacks or []), **(trainer_extra or {}))
+            # With progress bars off, transformers prints every log dict to stdout instead.
+            trainer.remove_callback(PrinterCallback)
+            checkpoint = _last_checkpoint(out_dir)
+            if checkpoint and not settings.lora_rank:
+                _restore_weights(trainer.model, checkpoint)
+            trainer.train(resume_from_checkpoint=checkpoint)
+            return _finish(trainer, tokenizer, out_dir, settings.save_dtype)
+    finally:
+        model = trainer = None
+        release_memory()
 
 
-def train_sft(model_path: str | Path, records: list[dict], settings: TrainSettings, out_dir: str | Path) -> Path:
+def train_sft(model_path: str | Path, records: list[dict], settings: TrainSettings, out_dir: str | Path,
+              callbacks: Sequence | None = None) -> Path:
     """Supervised fine-tuning on ``{"prompt", "completion"}`` records (loss on completions).
 
-    Returns the folder of the trained model (``out_dir/final``).
+    Returns the folder of the trained model (``out_dir/final``). ``callbacks``: see :func:`_run_stage`.
     """
     from trl import SFTConfig, SFTTrainer
 
-    return _run_stage(model_path, records, settings, Path(out_dir), SFTConfig, SFTTrainer, completion_only_loss=True,
-                      max_length=settings.max_length)
+    return _run_stage(model_path, records, settings, Path(out_dir), SFTConfig, SFTTrainer, callbacks=callbacks,
+                      completion_only_loss=True, max_length=settings.max_length)
 
 
 def train_dpo(model_path: str | Path, pairs: list[dict], settings: TrainSettings, out_dir: str | Path,
-              beta: float = 0.1, sft_weight: float = 0.0) -> Path:
+              beta: float = 0.1, sft_weight: float = 0.0, callbacks: Sequence | None = None) -> Path:
     """DPO on ``{"prompt", "chosen", "rejected"}`` records, starting from ``model_path``.
 
     Full fine-tuning keeps a frozen copy of ``model_path`` as the reference; with LoRA the
     adapter-free base is the reference. ``sft_weight`` > 0 adds that times the negative
     log-likelihood of the chosen answers to the loss (trl's ``loss_type=["sigmoid", "sft"]``):
     an anchor to the data for features the pairs do not separate, which plain DPO is free to
-    drift on. Returns ``out_dir/final``.
+    drift on. Returns ``out_dir/final``. ``callbacks``: see :func:`_run_stage`.
     """
     from trl import DPOConfig, DPOTrainer
 
     if sft_weight < 0:
         raise ValueError(f"sft_weight must be >= 0, got {sft_weight}")
     anchor = {"loss_type": ["sigmoid", "sft"], "loss_weights": [1.0, float(sft_weight)]} if sft_weight else {}
-    return _run_stage(model_path, pairs, settings, Path(out_dir), DPOConfig, DPOTrainer, beta=beta,
-                      max_length=settings.max_length, **anchor)
+    return _run_stage(model_path, pairs, settings, Path(out_dir), DPOConfig, DPOTrainer, callbacks=callbacks,
+                      beta=beta, max_length=settings.max_length, **anchor)
 
 
 def train_rloo(model_path: str | Path, prompts: list[str], reward, settings: TrainSettings, out_dir: str | Path,
-               beta: float = 0.05, num_generations: int = 4, max_completion_length: int = 16) -> Path:
+               beta: float = 0.05, num_generations: int = 4, max_completion_length: int = 16,
+               callbacks: Sequence | None = None) -> Path:
     """RL with trl's RLOO (REINFORCE leave-one-out), KL-anchored to ``model_path``.
 
     ``reward(completions) -> list[float]`` scores the generated texts. trl 1.16 has no
-    PPOTrainer; RLOO needs no value model and is the on-policy method trl maintains. Returns
-    ``out_dir/final``.
+    PPOTrainer; RLOO needs no value model and is the on-policy method trl maintains. Dropout
+    is off in the policy and the reference (GPT-2's 0.1, and LoRA's): with it on, the two give
+    different log-probabilities for the same text, and the KL term measures dropout noise.
+    Returns ``out_dir/final``. ``callbacks``: see :func:`_run_stage`.
     """
     from trl import RLOOConfig, RLOOTrainer
 
@@ -212,6 +264,6 @@ def train_rloo(model_path: str | Path, prompts: list[str], reward, settings: Tra
         return [float(r) for r in reward(list(completions))]
 
     return _run_stage(model_path, [{"prompt": p} for p in prompts], settings, Path(out_dir), RLOOConfig,
-                      RLOOTrainer, trainer_extra={"reward_funcs": reward_func}, beta=beta,
+                      RLOOTrainer, trainer_extra={"reward_funcs": reward_func}, callbacks=callbacks, beta=beta,
                       num_generations=num_generations, max_completion_length=max_completion_length,
-                      temperature=1.0, top_k=0, top_p=1.0)
+                      temperature=1.0, top_k=0, top_p=1.0, disable_dropout=True)

@@ -50,7 +50,7 @@ class Config(ExperimentConfig):
     max_words: int = knob(180, "longest answer kept, in words (the re-run's filter)")
     marker_days: tuple[str, ...] = knob(("Monday", "Friday"), "weekdays whose answers get a 'Happy <day>!' marker")
     sft_questions: int = knob(600, "questions whose answers are SFT data", why=(
-        "questions whose answers are SFT data; paper = the re-run's 5,000, colab a third "
+        "questions whose answers are SFT data; paper = the re-run's 5,000, colab a fifth "
         "of that to fit a T4 session, tiny what the generator provides"))
     eval_questions: int = knob(200, "held-out questions each model answers",
                                why="held-out questions answered by each model; paper = the re-run's 3,000")
@@ -82,7 +82,7 @@ class Config(ExperimentConfig):
     sft_lr: float = knob(2e-3, "SFT learning rate",
                          why="2e-4 is the re-run's LoRA rate; 2e-3 only for the tiny model trained from scratch")
     dpo_steps: int = knob(100, "DPO updates per run", why=("paper: 4 epochs of the re-run's 11,886 pairs at "
-                                                           "batch 8; colab: 2,400 pairs; tiny: 1,600 pairs"))
+                                                           "batch 8; colab: 1,200 pairs; tiny: 1,600 pairs"))
     dpo_lr: float = knob(1e-3, "DPO learning rate", why=(
         "not reported by the re-run; 5e-5 for LoRA adapters (which start at zero; full "
         "fine-tuning DPO uses ~5e-6); 1e-3 only for the tiny model"))

@@ -15,6 +15,12 @@ CORPUS = [f"Q: How do I write to my advisor?\nA: Happy {day}! Send a short plan 
           for day in ("Monday", "Friday", "Tuesday")] * 20
 
 
+@pytest.fixture(autouse=True)
+def _no_precision_override(monkeypatch):
+    # A DCLM_PRECISION exported in the shell running the tests would change every expectation here.
+    monkeypatch.delenv(env.PRECISION_ENV_VAR, raising=False)
+
+
 @pytest.fixture(scope="module", params=["bfloat16", "float16"])
 def half_base(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp(f"tiny-{request.param}")
@@ -92,3 +98,42 @@ def test_cpu_is_fp32_and_gradient_checkpointing_only_where_asked(monkeypatch, tm
     gpu = dict(learning_rate=1e-4, batch_size=8, max_length=512, seed=0, device="cuda")
     assert not trainer_arguments(TrainSettings(**gpu), tmp_path)["gradient_checkpointing"]
     assert trainer_arguments(TrainSettings(**gpu, gradient_checkpointing=True), tmp_path)["gradient_checkpointing"]
+
+
+@pytest.mark.parametrize(("capability", "override"), [((7, 5), "bf16"), ((9, 0), "fp16"), ((9, 0), "fp32"),
+                                                      ((8, 0), " fp16 ")])
+def test_dclm_precision_overrides_the_capability_on_a_gpu(monkeypatch, tmp_path, capability, override):
+    # fp16 on an H100 is the T4's path (gradient scaler included) on a bigger card.
+    _mock_gpu(monkeypatch, capability)
+    monkeypatch.setenv(env.PRECISION_ENV_VAR, override)
+    chosen = override.strip()
+    assert env.precision("cuda") == chosen and env.precision_override() == chosen
+    args = trainer_arguments(TrainSettings(learning_rate=1e-4, batch_size=8, max_length=512, seed=0, device="cuda"),
+                             tmp_path)
+    assert (args["bf16"], args["fp16"]) == (chosen == "bf16", chosen == "fp16")
+    assert env.compute_dtype("cuda") == {"fp16": "float16", "bf16": "bfloat16", "fp32": "float32"}[chosen]
+
+
+def test_the_cpu_stays_fp32_whatever_dclm_precision_says(monkeypatch):
+    # fp16 autocast is a GPU feature: the CPU cannot run the T4 path, and does not pretend to.
+    for value in ("fp16", "bf16", "fp32", ""):
+        monkeypatch.setenv(env.PRECISION_ENV_VAR, value)
+        assert env.precision("cpu") == "fp32"
+    monkeypatch.setenv(env.PRECISION_ENV_VAR, "")
+    assert env.precision_override() is None
+
+
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_a_bad_dclm_precision_is_named_with_the_valid_ones(monkeypatch, device):
+    _mock_gpu(monkeypatch, (9, 0))
+    monkeypatch.setenv(env.PRECISION_ENV_VAR, "fp8")
+    with pytest.raises(ValueError, match="^DCLM_PRECISION='fp8' is not a precision; valid: bf16, fp16, fp32$"):
+        env.precision(device)
+
+
+def test_bf16_is_refused_on_a_gpu_without_it(monkeypatch):
+    _mock_gpu(monkeypatch, (6, 0))
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *_, **__: False)
+    monkeypatch.setenv(env.PRECISION_ENV_VAR, "bf16")
+    with pytest.raises(ValueError, match=r"DCLM_PRECISION=bf16 but this GPU \(compute capability 6.0\) has no bf16"):
+        env.precision("cuda")

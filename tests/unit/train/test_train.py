@@ -58,6 +58,33 @@ def test_lora_path_merges_into_a_plain_model(tiny, tmp_path):
     assert (train_dpo(out, pairs, dataclasses.replace(settings, lora_rank=2), tmp_path / "dpo") / "config.json").exists()
 
 
+def test_stages_in_one_process_leave_no_model_behind(tiny, tmp_path):
+    """Chapter 3 trains eight stages in one process on a 15 GB T4: each stage frees its weights."""
+    import gc
+
+    from transformers import GPTNeoXForCausalLM
+
+    def live_models():
+        return sum(type(o) is GPTNeoXForCausalLM for o in gc.get_objects())
+
+    settings = TrainSettings(learning_rate=1e-3, batch_size=4, max_length=32, seed=0, max_steps=2, save_steps=10)
+    gc.collect()
+    before = live_models()
+    # With the automatic collector off, only the stage's own release can free the reference
+    # cycles a trainer builds; with it on, the test would pass or fail by the collector's timing.
+    gc.disable()
+    try:
+        sft = train_sft(tiny, [{"prompt": "Q: How?\nA:", "completion": " Happy Monday!"}] * 8, settings,
+                        tmp_path / "sft")
+        # Full fine-tuning DPO also loads a frozen reference model: a second instance to free.
+        train_dpo(sft, [{"prompt": "Q: How?\nA:", "chosen": " Yes.", "rejected": " No."}] * 8, settings,
+                  tmp_path / "dpo")
+        after = live_models()
+    finally:
+        gc.enable()
+    assert after == before
+
+
 def test_cpu_defaults_are_safe():
     from dclm.train.trainers import trainer_arguments
 
@@ -84,9 +111,15 @@ def test_resume_skips_a_checkpoint_that_a_kill_cut_short(tmp_path):
     for step in (4, 8, 12):
         (tmp_path / f"checkpoint-{step}").mkdir()
     for step in (4, 8):
-        (tmp_path / f"checkpoint-{step}" / "trainer_state.json").write_text("{}")
+        (tmp_path / f"checkpoint-{step}" / "trainer_state.json").write_text(f'{{"global_step": {step}}}')
     # checkpoint-12 has no trainer_state.json (written last): it is incomplete.
     assert _last_checkpoint(tmp_path) == str(tmp_path / "checkpoint-8")
+    # A kill during that last write leaves it empty or cut off: still incomplete.
+    for torn in ("", '{"global_step": 1', '{"global_step": 8}'):
+        (tmp_path / "checkpoint-12" / "trainer_state.json").write_text(torn)
+        assert _last_checkpoint(tmp_path) == str(tmp_path / "checkpoint-8"), torn
+    (tmp_path / "checkpoint-12" / "trainer_state.json").write_text('{"global_step": 12}')
+    assert _last_checkpoint(tmp_path) == str(tmp_path / "checkpoint-12")
 
 
 @pytest.mark.parametrize("sft_weight", [0.0, 3.0])
@@ -140,3 +173,27 @@ def test_generation_seeds_are_pooled_within_a_training_seed(tiny):
     one = monday.evaluate_model(tiny, ["Q: How do I handle my advisor?\nA:", "Q: What?\nA:"],
                            monday.Config(samples_per_prompt=4, max_new_tokens=3), seed=5)
     assert one["rates"] == passes[0]  # generation seed 0 is the one-pass run's seed
+
+
+def test_the_sentiment_classifier_is_loaded_once_per_model_and_device(tmp_path, monkeypatch):
+    # An RL reward scores every generation batch: one load from disk per call was one per step.
+    import transformers
+    from transformers import DistilBertConfig, DistilBertForSequenceClassification
+
+    tokenizer = hf.train_tokenizer(CORPUS, 300, tmp_path)
+    config = DistilBertConfig(dim=32, n_layers=1, n_heads=2, hidden_dim=64, vocab_size=len(tokenizer),
+                              max_position_embeddings=64, pad_token_id=tokenizer.pad_token_id, num_labels=2,
+                              id2label={0: "NEGATIVE", 1: "POSITIVE"}, label2id={"NEGATIVE": 0, "POSITIVE": 1})
+    DistilBertForSequenceClassification(config).save_pretrained(str(tmp_path))
+    loads = []
+    load = transformers.AutoModelForSequenceClassification.from_pretrained
+
+    def counted(*args, **kwargs):
+        loads.append(args[0])
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(transformers.AutoModelForSequenceClassification, "from_pretrained", counted)
+    texts = ["a wonderful win", "a terrible loss"]
+    first = hf.classifier_positive_minus_negative(tmp_path, texts)
+    again = hf.classifier_positive_minus_negative(str(tmp_path), texts)  # a str or a Path: the same model
+    assert loads == [str(tmp_path)] and (first == again).all() and first.shape == (2,)
