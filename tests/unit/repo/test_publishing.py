@@ -86,9 +86,20 @@ def test_every_push_and_pull_request_runs_make_test_and_main_is_published():
     assert upload["with"]["path"] == "_build/html"
     main_only = "github.event_name == 'push' && github.ref == 'refs/heads/main'"
     assert upload["if"] == main_only and deploy["if"] == main_only
-    assert deploy["needs"] == "test", "only a site that passed make test is published"
+    assert deploy["needs"] == ["test", "repository"], "only a site that passed make test, whose badges open a real " \
+                                                      "repository, is published"
     assert any("actions/deploy-pages@" in s.get("uses", "") for s in steps(deploy))
     assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+
+
+def test_the_repository_check_reads_the_url_the_badges_use():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
+    run = next(s["run"] for s in steps(workflow("test.yml")["jobs"]["repository"]) if "run" in s)
+    assert "git ls-remote --exit-code --heads" in run
+    # The step's own lines that read _config.yml, run here: they must find the setting.
+    reads = "\n".join(line for line in run.splitlines() if line.startswith(("url=", "branch=")))
+    found = subprocess.run(["bash", "-c", reads + '\necho "$url $branch"'], cwd=ROOT, capture_output=True, text=True)
+    assert found.stdout.split() == [config["url"], config["branch"]]
 
 
 def test_weekly_run_uses_the_newest_releases_not_the_lock():
