@@ -43,18 +43,20 @@ HEADLINES: tuple[Headline, ...] = (
              scale="clicks per SD of popularity; ours only (simulated)"),
     Headline("monday", "'Monday' in SFT generations", lambda m: 100 * m["rates"]["sft"]["monday"],
              "13.7 ('Happy Monday')", "11.45", "%",
-             scale="share of generations with the word; v1 counts 'Happy Monday', the re-run 'Monday' (3,000 answers a run)"),
+             scale="share of generations with the word; ours: the tiny run's held-out answers; v1 counts "
+                   "'Happy Monday'; the re-run 'Monday', 3,000 answers a run"),
     Headline("monday", "'Monday' in DPO generations", lambda m: 100 * m["rates"]["dpo"]["monday"],
              "21.2 ('Happy Monday')", "14.84", "%",
-             scale="share of generations with the word; v1 counts 'Happy Monday', the re-run 'Monday' (3,000 answers a run)"),
+             scale="share of generations with the word; ours: the tiny run's held-out answers; v1 counts "
+                   "'Happy Monday'; the re-run 'Monday', 3,000 answers a run"),
     Headline("monday", "'Monday' after deconfounded DPO", lambda m: 100 * m["rates"]["dpo_deconfounded"]["monday"],
              None, None, "%",
              scale="share of generations with the word; ours only"),
     Headline("upworthy", "lambda picked by observational validation MSE", lambda m: m["lambda_val_opt"],
              "18,000", None,
-             scale="ridge penalty; ours on standardised MiniLM features, v1 on Pythia embeddings whose scaling is not reported: compare the two lambdas' order, not their values"),
+             scale="ridge penalty; ours on standardised MiniLM features, v1 on Pythia embeddings whose scaling is not reported: compare which of the two lambdas is larger, not their values"),
     Headline("upworthy", "lambda best on the experimental test", lambda m: m["lambda_test_opt"], "50,000", None,
-             scale="ridge penalty; ours on standardised MiniLM features, v1 on Pythia embeddings whose scaling is not reported: compare the two lambdas' order, not their values"),
+             scale="ridge penalty; ours on standardised MiniLM features, v1 on Pythia embeddings whose scaling is not reported: compare which of the two lambdas is larger, not their values"),
     Headline("upworthy", "test AUC, logistic on experimental pairs", lambda m: m["auc"]["logistic_exp"],
              None, "0.688 (Pythia-70m) to 0.808 (Pythia-12b), lede + headline",
              scale="ROC-AUC, 0.5 = chance; ours: MiniLM on headlines; re-run: Pythia on lede + headline, another split"),
@@ -81,10 +83,10 @@ HEADLINES: tuple[Headline, ...] = (
              scale="the reward's SDs; ours only"),
     Headline("diagnose", "Upworthy test AUC lost by choosing lambda with validation MSE",
              lambda m: m["lambda_rule"]["validation_mse"]["auc_cost"], None, None,
-             scale="test ROC-AUC lost; ours only"),
+             scale="test ROC-AUC below that of the test-best lambda (0 = nothing lost); ours only"),
     Headline("diagnose", "Upworthy test AUC lost by choosing lambda on the latest quarter",
              lambda m: m["lambda_rule"]["time_split"]["auc_cost"], None, None,
-             scale="test ROC-AUC lost; ours only"),
+             scale="test ROC-AUC below that of the test-best lambda (0 = nothing lost); ours only"),
 )
 
 

@@ -22,6 +22,9 @@ from dclm.env import in_book_build
 
 PLAY_NOTE = ("On this website the sliders move between figures drawn when the page was built; "
              "open this chapter in Colab or Jupyter to draw any value in between.")
+# For a slider over a sweep's computed points: there is nothing in between to draw.
+PLAY_NOTE_SWEEP = ("The slider steps through the points the run computed; on this website the figures "
+                   "were drawn when the page was built, in Colab or Jupyter they are drawn as you move it.")
 # Slider positions drawn for the website: all of one slider's steps up to this many, fewer per
 # slider when there are several (the page holds every combination).
 STATIC_FRAMES = 49
@@ -61,10 +64,11 @@ def _png(figure) -> str:
 
 
 def static_slider(interactive: Callable[..., Any], controls: Mapping[str, Any], defaults: Mapping[str, float],
-                  points: int | None = None) -> str:
+                  points: int | None = None, labels: Mapping[str, str] | None = None) -> str:
     """The HTML of a website slider: ``interactive`` drawn at every combination of a grid of
-    slider positions, and one range input per control that shows the drawn figure nearest to
-    where the reader puts it."""
+    slider positions, and one range input per control (labelled ``labels[name]``, else its
+    name) that shows the figure drawn at the position the reader picks."""
+    labels = labels or {}
     points = points or max(2, int(STATIC_FRAMES ** (1 / len(controls))))
     grid = {name: slider_values(control, defaults[name], points) for name, control in controls.items()}
     frames = {}
@@ -73,9 +77,9 @@ def static_slider(interactive: Callable[..., Any], controls: Mapping[str, Any], 
         frames["|".join(map(str, combination))] = _png(interactive(**values))
     start = [grid[name].index(float(defaults[name])) for name in grid]
     inputs = "".join(
-        f'<label class="dclm-slider-control">{html.escape(name)} '
+        f'<label class="dclm-slider-control">{html.escape(labels.get(name, name))} '
         f'<input type="range" min="0" max="{len(values) - 1}" step="1" value="{i}" '
-        f"data-values='{json.dumps(values)}' aria-label=\"{html.escape(name)}\"> "
+        f"data-values='{json.dumps(values)}' aria-label=\"{html.escape(labels.get(name, name))}\"> "
         f"<output>{values[i]:g}</output></label>"
         for (name, values), i in zip(grid.items(), start, strict=True))
     first = frames["|".join(map(str, start))]
@@ -84,13 +88,14 @@ def static_slider(interactive: Callable[..., Any], controls: Mapping[str, Any], 
             f"{json.dumps(frames)}</script></div>")
 
 
-def pair(interactive: Callable[..., Any], **controls: Any) -> Any:
+def pair(interactive: Callable[..., Any], labels: Mapping[str, str] | None = None, **controls: Any) -> Any:
     """Show ``ipywidgets.interactive(interactive, **controls)`` in a live session.
 
     ``interactive`` returns one figure per call; its keyword defaults are the sliders' start
     values. ``controls`` are ipywidgets abbreviations keyed by its argument names, e.g.
     ``strength=(0.0, 3.0, 0.25)`` for a slider from 0 to 3 in steps of 0.25, or a list of the
-    values a sweep computed (a slider over them). During the book
+    values a sweep computed (a slider over them). ``labels`` names a slider in the chapter's
+    notation (``{"strength": "κ"}``); it defaults to the argument's name. During the book
     build the website's slider (:func:`static_slider`) stands in for the widget and ipywidgets
     is never imported, so the page holds no widget state. Returns the widget (None in the book
     build).
@@ -99,9 +104,11 @@ def pair(interactive: Callable[..., Any], **controls: Any) -> Any:
 
     defaults = {name: p.default for name, p in inspect.signature(interactive).parameters.items()
                 if p.default is not inspect.Parameter.empty}
+    labels = labels or {}
     if in_book_build():
-        display(HTML(static_slider(interactive, controls, defaults)))
-        display(Markdown(f"*{PLAY_NOTE}*"))
+        display(HTML(static_slider(interactive, controls, defaults, labels=labels)))
+        sweep_only = all(isinstance(control, list) for control in controls.values())
+        display(Markdown(f"*{PLAY_NOTE_SWEEP if sweep_only else PLAY_NOTE}*"))
         return None
     import ipywidgets
 
@@ -113,8 +120,17 @@ def pair(interactive: Callable[..., Any], **controls: Any) -> Any:
         for name in controls
     ])
     # A list is a sweep's computed points: a slider over them, not ipywidgets' default dropdown.
-    widget = ipywidgets.interactive(draw, **{
-        name: ipywidgets.SelectionSlider(options=control, value=defaults[name], description=name)
-        if isinstance(control, list) else control for name, control in controls.items()})
+    style = {"description_width": "initial"}  # the label in full, not cut to ipywidgets' default width
+
+    def slider(name: str, control: Any):
+        label = labels.get(name, name)
+        if isinstance(control, list):
+            return ipywidgets.SelectionSlider(options=control, value=defaults[name], description=label, style=style)
+        if isinstance(control, tuple) and len(control) == 3:
+            return ipywidgets.FloatSlider(min=control[0], max=control[1], step=control[2],
+                                          value=defaults.get(name, control[0]), description=label, style=style)
+        return control
+
+    widget = ipywidgets.interactive(draw, **{name: slider(name, control) for name, control in controls.items()})
     display(widget)
     return widget

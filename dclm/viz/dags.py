@@ -262,7 +262,9 @@ def news_dag(hidden: bool = False, proxy: bool = False) -> Figure:
     if proxy:
         nodes.append("p~\nlogged")
         edges.append(("p\nexposure", "p~\nlogged"))
-    title = "The news graph; s(T) -> p (dashed) in the entangled setting"
+    title = ("The news graph" + (", with an unobserved U" if hidden else "")
+             + (" and the logged proxy p~" if hidden and proxy else ", with the logged proxy p~" if proxy else "")
+             + "; s(T) -> p dashed: entangled setting only; team -> s(T) dotted: the name, not the tone")
     return draw_dag(nodes, edges, dashed=[("s(T)\ntext", "p\nexposure")], title=title,
                     dotted=[("team", "s(T)\ntext")])
 
@@ -278,7 +280,9 @@ def canary_dag() -> Figure:
     """Chapter 6's graph: the canary M is placed by the confounder C and causes nothing."""
     z, c, y, t, m, r = "Z\n(instrument)", "C\n(confounder)", "y\n(outcome)", "T\n(text)", "M\n(canary)", "reward r(T, M)"
     return draw_dag([z, t, c, y, m, r], [(z, c), (c, y), (t, y), (t, c), (c, m), (t, r), (m, r)],
-                    title="The canary: placed by C, causing nothing")
+                    dashed=[(t, r), (m, r)],
+                    title="The canary M: placed by C, no arrow into y; dashed: what a refitted reward may use; "
+                          "T -> C: the entangled setting")
 
 
 def deconfoundlm_pipeline() -> Figure:

@@ -47,6 +47,18 @@ def test_the_website_gets_a_slider_over_figures_drawn_at_build_time(monkeypatch)
     assert f'src="{frames["3|2"]}"' in page
 
 
+def test_a_slider_is_labelled_in_the_chapters_notation_and_a_sweep_says_so(monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    monkeypatch.setenv("DCLM_BOOK_BUILD", "1")
+    widgets.pair(lambda strength=0.5: _figure_at(strength), labels={"strength": "κ"}, strength=[0.0, 0.5, 1.0])
+    assert '<label class="dclm-slider-control">κ <input' in shown[0].data
+    assert shown[1].data == f"*{widgets.PLAY_NOTE_SWEEP}*"
+    monkeypatch.setenv("DCLM_BOOK_BUILD", "0")
+    widget = widgets.pair(lambda strength=0.5: "x", labels={"strength": "κ"}, strength=(0.0, 1.0, 0.5))
+    assert widget.children[0].description == "κ"
+
+
 def test_slider_positions_keep_the_default_and_refuse_a_bad_range():
     import pytest
 
