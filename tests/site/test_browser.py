@@ -68,10 +68,12 @@ def _one_frame(text: str) -> str:
     import json
     import re
 
+    # Every position shows the figure the page opens with: moving a slider changes nothing.
+    shown = re.search(r'class="dclm-slider-figure"[^>]*src="([^"]+)"', text).group(1)
+
     def same(match):
         frames = json.loads(match.group(2))
-        first = next(iter(frames.values()))
-        return match.group(1) + json.dumps(dict.fromkeys(frames, first)) + match.group(3)
+        return match.group(1) + json.dumps(dict.fromkeys(frames, shown)) + match.group(3)
 
     return re.sub(r'(class="dclm-slider-frames">)(.*?)(</script>)', same, text, count=1, flags=re.S)
 
