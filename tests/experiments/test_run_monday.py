@@ -159,9 +159,13 @@ def test_killed_with_its_worker_pool_during_dpo_leaves_no_process_and_resumes_bi
     assert fresh.returncode == 0, fresh.stderr[-3000:]
     first, second = (json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("a", "b"))
     assert first["metrics"] == second["metrics"] == _result(resumed.stdout) == _result(fresh.stdout)
-    # The resumed run reports the time of both attempts.
+    # The resumed run reports the time of both attempts: the sum of the two attempt records,
+    # the killed one included (compared with each other, not with another run's wall time,
+    # which a busy machine can stretch by any factor).
     assert first["attempts"] == 2 and second["attempts"] == 1
-    assert first["wall_s"] > json.loads((tmp_path / "b" / "metrics.json").read_text())["wall_s"] * 0.3
+    attempts = [json.loads(p.read_text())["wall_s"] for p in out.glob("work/*/attempts/*.json")]
+    assert len(attempts) == 2 and min(attempts) > 1.0, attempts
+    assert first["wall_s"] == pytest.approx(sum(attempts), abs=0.5)
 
 
 def test_ctrl_c_with_a_worker_pool_is_one_line_and_leaves_no_process(tmp_path):
