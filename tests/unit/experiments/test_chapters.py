@@ -27,7 +27,7 @@ def _store(name, overrides, wall_s, device="cpu"):
 
 def test_cold_time_sums_the_chapters_runs_and_says_when_one_is_missing(tmp_path, monkeypatch):
     monkeypatch.setenv(cache.CACHE_ENV_VAR, str(tmp_path))
-    (first, first_overrides), (second, second_overrides) = CHAPTER_RUNS["03-monday-effect"]
+    (first, first_overrides, _), (second, second_overrides, _) = CHAPTER_RUNS["03-monday-effect"]
     _store(first, first_overrides, 120.0)
     assert cold_compute("03-monday-effect") == {"wall_s": None, "device": None}
     _store(second, second_overrides, 60.0)
