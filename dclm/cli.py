@@ -98,7 +98,8 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
     if args.data_command == "list":
         for dataset in registry.REGISTRY.values():
-            where = "shipped" if dataset.vendored else ("download" if dataset.download_url else "local path")
+            where = ("shipped" if dataset.vendored else f"in {dataset.installed_with}" if dataset.installed_with
+                     else "download" if dataset.download_url else "local path")
             check = registry.verification(dataset)
             print(f"{dataset.name:24s} {where:10s} {check if check != where else '':10s} {dataset.licence}")
         return 0

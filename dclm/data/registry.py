@@ -39,6 +39,8 @@ class Dataset:
     # sha256 of the original (uncompressed) file the vendored copy was made from.
     original_sha256: str | None = None
     redistributable: bool = True
+    # The installed Python package whose copy dclm reads, for data that comes with a dependency.
+    installed_with: str | None = None
     how_to_get: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -109,6 +111,31 @@ REGISTRY: dict[str, Dataset] = {
             vendored="upworthy-exploratory-packages.csv.gz",
             original_sha256="0bd8ba9632cc1f72a7e78a2ef1b02193f62cb3bc795d312ad53632429350e638",
             how_to_get="shipped with dclm; the official 17-column CSVs from OSF also load",
+        ),
+        Dataset(
+            name="card-1995",
+            title="Card (1995) college proximity, NLS Young Men 1966/1976 (3,010 men)",
+            source_urls=("https://github.com/bashtage/linearmodels/tree/main/linearmodels/datasets/card",
+                         "https://davidcard.berkeley.edu/data_sets.html"),
+            licence="not stated by its distributors; read from the copy inside linearmodels (its code: NCSA)",
+            attribution=("D. Card (1995), Using Geographic Variation in College Proximity to Estimate the Return "
+                         "to Schooling, in Aspects of Labour Market Behavior (University of Toronto Press), "
+                         "201-222; as distributed with J. M. Wooldridge, Introductory Econometrics"),
+            card="textbook-iv.md",
+            installed_with="linearmodels",
+            how_to_get="installed with linearmodels, a dependency of dclm: dclm.data.textbook.load_card()",
+        ),
+        Dataset(
+            name="mroz-1987",
+            title="Mroz (1987) married women's labour supply, PSID 1975 (753 women, 428 in the labour force)",
+            source_urls=("https://github.com/bashtage/linearmodels/tree/main/linearmodels/datasets/mroz",),
+            licence="not stated by its distributors; read from the copy inside linearmodels (its code: NCSA)",
+            attribution=("T. A. Mroz (1987), The Sensitivity of an Empirical Model of Married Women's Hours of "
+                         "Work to Economic and Statistical Assumptions, Econometrica 55, 765-799; as distributed "
+                         "with J. M. Wooldridge, Introductory Econometrics"),
+            card="textbook-iv.md",
+            installed_with="linearmodels",
+            how_to_get="installed with linearmodels, a dependency of dclm: dclm.data.textbook.load_mroz()",
         ),
         _mind_split("train", how_to_get=(
             "accept the licence at https://msnews.github.io, download MINDsmall_train.zip, unzip it and set "
@@ -227,9 +254,11 @@ def _note_source(target: Path, url: str, known: str | None) -> None:
 
 def verification(dataset: Dataset) -> str:
     """How ``dclm data fetch`` checks this data set: ``"verified"`` (fixed sha256 known),
-    ``"unverified"`` (no hash can be known), ``"shipped"`` or ``"local path"``."""
+    ``"unverified"`` (no hash can be known), ``"shipped"``, ``"in <package>"`` or ``"local path"``."""
     if dataset.vendored is not None:
         return "shipped"
+    if dataset.installed_with is not None:
+        return f"in {dataset.installed_with}"
     if dataset.download_url is None:
         return "local path"
     return "verified" if dataset.sha256 else "unverified"

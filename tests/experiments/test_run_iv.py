@@ -58,7 +58,8 @@ def test_runs_within_a_minute_and_writes_figures(iv_run):
     assert elapsed < 60
     assert envelope["wall_s"] < 60
     assert {p.name for p in out.glob("*.png")} == {"lesson.png", "weak.png", "violations.png",
-                                                   "correlation.png", "dag.png", "mechanisms.png", "coverage.png"}
+                                                   "correlation.png", "dag.png", "mechanisms.png", "coverage.png",
+                                                   "card.png"}
 
 
 def test_metric_keys(iv_run):
@@ -137,6 +138,12 @@ def broken(metrics, data, case):
         metrics["coverage"]["ar_coverage"][0] = metrics["coverage"]["t_coverage"][0]
     elif case == "t_undercovers_weak":
         metrics["coverage"]["t_coverage"][0] = 0.95
+    elif case == "card_reproduced":
+        metrics["card"]["iv"] += 0.001  # one printed digit off
+    elif case == "card_iv_above_ols":
+        metrics["card"]["iv"] = metrics["card"]["ols"] - 0.01
+    elif case == "card_ols_inside_iv_interval":
+        metrics["card"]["iv_ci"] = [metrics["card"]["ols"] + 0.01, metrics["card"]["ols"] + 0.2]
     else:
         raise AssertionError(f"no way to break {case!r}")
     return metrics, data
@@ -147,7 +154,8 @@ def broken(metrics, data, case):
                                   "other_arrow", "weak_towards_ols", "violation_relevance_noisy",
                                   "violation_exclusion", "violation_independence", "fan_interest_bias_formula",
                                   "violation_selection", "selection_harmless_orthogonal", "ar_coverage_holds",
-                                  "t_undercovers_weak"])
+                                  "t_undercovers_weak", "card_reproduced", "card_iv_above_ols",
+                                  "card_ols_inside_iv_interval"])
 def test_each_claim_fails_when_its_condition_is_broken(iv_result, case):
     assert iv.claims(iv_result.metrics, iv_result.data)[case].holds
     metrics, data = broken(iv_result.metrics, iv_result.data, case)

@@ -86,7 +86,8 @@ def test_data_errors_are_one_line(tmp_path):
     unknown = dclm("data", "info", "nope")
     assert unknown.returncode == 2
     assert unknown.stderr.strip() == ("dclm: error: unknown data set 'nope'; valid names: stackexchange-beer, "
-                                      "stackexchange-academia, upworthy-exploratory, mind-small-train, mind-small-dev")
+                                      "stackexchange-academia, upworthy-exploratory, card-1995, mroz-1987, mind-small-train, "
+                                      "mind-small-dev")
     source = tmp_path / "x.zip"
     source.write_bytes(b"abc")
     import os

@@ -12,7 +12,8 @@ LESSON = ("ols_entangled", "iv_entangled", "ols_orthogonal", "iv_orthogonal",
           *(f"{estimator}_g_{case}" for case in MECHANISMS for estimator in ("naive", "adjusted", "iv")),
           "other_arrow", "weak_towards_ols", "violation_relevance_noisy", "violation_exclusion",
           "violation_independence", "fan_interest_bias_formula", "violation_selection",
-          "selection_harmless_orthogonal", "ar_coverage_holds", "t_undercovers_weak")
+          "selection_harmless_orthogonal", "ar_coverage_holds", "t_undercovers_weak",
+          "card_reproduced", "card_ols_inside_iv_interval")
 
 
 def claims(metrics: dict, data: dict | None = None) -> dict[str, Claim]:
@@ -87,4 +88,25 @@ def claims(metrics: dict, data: dict | None = None) -> dict[str, Claim]:
     out["t_undercovers_weak"] = Claim(cov["t_coverage"][0] < 0.95 - 3 * mc_se, (
         f"the t interval covers it in {cov['t_coverage'][0]:.1%} of draws at median F {cov['median_f'][0]:.1f} "
         f"and {cov['t_coverage'][-1]:.1%} at F {cov['median_f'][-1]:.0f}"))
+    out.update(card_claims(metrics["card"]))
     return out
+
+
+def card_claims(card: dict) -> dict[str, Claim]:
+    """Card (1995): the reproduction, and how the IV estimate stands to OLS."""
+    from dclm.experiments.iv.textbook import printed_matches
+
+    missed = [key for key, same in printed_matches(card, card["published"]).items() if not same]
+    low, high = card["iv_ci"]
+    return {
+        "card_reproduced": Claim(not missed, (
+            f"2SLS {card['iv']:.3f} (SE {card['iv_se']:.3f}), OLS {card['ols']:.3f} (SE {card['ols_se']:.3f}), "
+            f"first stage {card['first_stage']:.3f} (SE {card['first_stage_se']:.3f}) on n = {card['n']:,d}: "
+            + ("every printed figure matches" if not missed else f"differs from the book in {', '.join(missed)}"))),
+        "card_iv_above_ols": Claim(card["iv"] > card["ols"], (
+            f"the 2SLS estimate {card['iv']:.3f} is {card['iv_over_ols']:.2f} times OLS's {card['ols']:.3f}")),
+        "card_ols_inside_iv_interval": Claim(low <= card["ols"] <= high, (
+            f"OLS's {card['ols']:.3f} lies {'inside' if low <= card['ols'] <= high else 'outside'} the 2SLS "
+            f"95% interval [{low:.3f}, {high:.3f}]: these data "
+            f"{'cannot tell the two apart' if low <= card['ols'] <= high else 'separate the two'}")),
+    }

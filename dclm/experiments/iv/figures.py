@@ -21,7 +21,7 @@ def _retitled(fig, title: str):
 
 
 def figures(result) -> dict:
-    """``lesson``, ``weak``, ``violations``, ``correlation``, ``dag``, ``coverage`` and ``mechanisms``."""
+    """``lesson``, ``weak``, ``violations``, ``correlation``, ``dag``, ``coverage``, ``mechanisms`` and ``card``."""
     from dclm import viz
 
     cfg, data = result.config, result.data
@@ -75,7 +75,28 @@ def figures(result) -> dict:
             truth=1.0, xlabel="estimated g, the text's effect at fixed popularity (mean, 2.5-97.5% of draws)",
             title=f"Three estimates of g in three worlds, {cfg['mc_reps']} draws of {cfg['mc_n']:,}",
         ),
+        "card": card_figure(result.metrics["card"]),
     }
+
+
+def card_figure(card: dict):
+    """Card (1995): OLS and 2SLS returns to a year of schooling with their 95% intervals."""
+    from dclm import viz
+
+    def wald(value: float, se: float) -> list[float]:
+        return [value - 1.959964 * se, value + 1.959964 * se]
+
+    (ar_low, ar_high), = card["ar_set"]["pieces"]
+    return viz.dot_whisker(
+        ["OLS, classical SE", "2SLS, classical SE", "2SLS, robust SE", "2SLS, Anderson-Rubin set (robust)"],
+        [card["ols"], card["iv"], card["iv"], card["iv"]],
+        [wald(card["ols"], card["ols_se"]), wald(card["iv"], card["iv_se"]), wald(card["iv"], card["iv_se_robust"]),
+         [ar_low, ar_high]],
+        truth=None, color_name=["naive", "iv", "iv", "iv"],
+        xlabel="return to a year of schooling (log points of the hourly wage; 95% interval)",
+        title=f"Card (1995): OLS and 2SLS with nearc4 as the instrument, n = {card['n']:,}",
+        width=7.2,
+    )
 
 
 def explore_figure(instrument_strength: float = 1.0, entanglement: float = -0.5, n: int = 2_000, seed: int = 0):

@@ -13,6 +13,7 @@ from dclm.causal.linear import ols
 from dclm.causal.simulate import SETTINGS
 from dclm.causal.weakiv import weak_iv_coverage
 from dclm.experiments.iv.config import MECHANISMS, THREATS, VIOLATIONS, Config, draw
+from dclm.experiments.iv.textbook import reproduce
 from dclm.train.options import DEFAULT_OPTIONS, JobOptions
 
 
@@ -149,6 +150,8 @@ def run(cfg: Config, work_dir=None, options: JobOptions = DEFAULT_OPTIONS) -> di
     coverage = weak_iv_coverage(cfg.coverage_strengths, n=cfg.coverage_n, reps=cfg.coverage_reps, beta=cfg.beta,
                                 rng=np.random.default_rng(next(seqs)))
     metrics["coverage"] = coverage
+    # Real data with a published answer; no random draws, so it takes no child stream.
+    metrics["card"] = reproduce("card")
     return {"metrics": metrics, "data": {"settings_mc": settings_mc, "weak": weak, "mechanisms_mc": mechanisms_mc,
                                         "violations": violations, "beta_sweep": beta_sweep}}
 
