@@ -36,6 +36,14 @@ class Probe:
         return ((np.asarray(features) - self.mean) / self.sd) @ self.weights + self.intercept
 
 
+def standardise(features: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Column means, SDs (1 where a column is constant) and the standardised features."""
+    features = np.asarray(features, dtype=float)
+    mean, sd = features.mean(0), features.std(0)
+    sd = np.where(sd > 0, sd, 1.0)
+    return mean, sd, (features - mean) / sd
+
+
 def fit_probe(features: np.ndarray, target: np.ndarray, lam: float, confounder: np.ndarray | None = None,
               mu: float = 0.0, unpenalised: np.ndarray | None = None) -> Probe:
     """The closed-form ridge (``mu = 0``) or invariance-penalised ridge of the module docstring.
@@ -49,10 +57,14 @@ def fit_probe(features: np.ndarray, target: np.ndarray, lam: float, confounder: 
         raise ValueError(f"features have {len(features)} rows but the target has {len(target)}")
     if mu and confounder is None:
         raise ValueError("an invariance penalty (mu > 0) needs the confounder")
-    mean, sd = features.mean(0), features.std(0)
-    sd = np.where(sd > 0, sd, 1.0)
-    x = (features - mean) / sd
+    mean, sd, x = standardise(features)
     y = target - target.mean()
+    # The penalty is on the covariance of the score the probe returns (the raw standardised
+    # features), so it is taken before any control is partialled out.
+    penalty = None
+    if mu:
+        p = np.asarray(confounder, dtype=float)
+        penalty = x.T @ (p - p.mean()) / len(x)
     if unpenalised is not None:
         c = np.asarray(unpenalised, dtype=float).ravel()
         if len(c) != len(target):
@@ -63,9 +75,7 @@ def fit_probe(features: np.ndarray, target: np.ndarray, lam: float, confounder: 
             y = y - c * (c @ y / (c @ c))
     n, d = x.shape
     gram = x.T @ x + lam * np.eye(d)
-    if mu:
-        p = np.asarray(confounder, dtype=float)
-        c = x.T @ (p - p.mean()) / n
-        gram += mu * n * np.outer(c, c)
+    if penalty is not None:
+        gram += mu * n * np.outer(penalty, penalty)
     weights = np.linalg.solve(gram, x.T @ y)
     return Probe(mean, sd, weights, float(target.mean()))

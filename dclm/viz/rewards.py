@@ -88,21 +88,25 @@ def scale_curves(lambdas: Sequence[float], test_auc_by_model: Mapping[str, Seque
     return fig
 
 
-def advantage_map(x: Sequence[float], y: Sequence[float | str], difference: np.ndarray, significant: np.ndarray,
-                  xlabel: str, ylabel: str, title: str, colorbar_label: str, failed: np.ndarray | None = None
-                  ) -> Figure:
+def advantage_map(x: Sequence[float | str], y: Sequence[float | str], difference: np.ndarray, significant: np.ndarray,
+                  xlabel: str, ylabel: str, title: str, colorbar_label: str, failed: np.ndarray | None = None,
+                  failed_label: str = "(both fail)") -> Figure:
     """A heatmap of ``difference[i_y, i_x]`` (diverging, 0 white); a star where ``significant``,
-    "(both fail)" under the number where ``failed``. ``y`` may be numbers or row labels."""
+    ``failed_label`` under the number where ``failed``. ``x`` and ``y`` may be numbers or labels."""
     difference = np.asarray(difference, dtype=float)
     failed = np.zeros(difference.shape, dtype=bool) if failed is None else np.asarray(failed, dtype=bool)
     bound = float(np.nanmax(np.abs(difference))) or 1.0
     with plt.rc_context({**STYLE, "axes.grid": False}):
-        fig, ax = plt.subplots(figsize=(6.4, max(4.4, 0.45 * len(y) + 1.4)))
+        fig, ax = plt.subplots(figsize=(max(6.4, 0.75 * len(x) + 3.2), max(4.4, 0.45 * len(y) + 1.4)))
         image = ax.imshow(difference, origin="lower", cmap="PuOr", vmin=-bound, vmax=bound, aspect="auto")
         for (i, j), mark in np.ndenumerate(np.asarray(significant)):
-            ax.text(j, i, f"{difference[i, j]:+.2f}" + ("*" if mark else "") + ("\n(both fail)" if failed[i, j] else ""),
+            ax.text(j, i, f"{difference[i, j]:+.2f}" + ("*" if mark else "") + (f"\n{failed_label}" if failed[i, j] else ""),
                     ha="center", va="center", fontsize=8 if not failed[i, j] else 7)
-        ax.set_xticks(np.arange(len(x)), [f"{v:g}" for v in x])
+        labels = [v if isinstance(v, str) else f"{v:g}" for v in x]
+        # Many named columns do not fit side by side: slant them.
+        slant = {"rotation": 35, "ha": "right", "rotation_mode": "anchor"} if len(x) > 5 and any(
+            isinstance(v, str) for v in x) else {}
+        ax.set_xticks(np.arange(len(x)), labels, **slant)
         ax.set_yticks(np.arange(len(y)), [v if isinstance(v, str) else f"{v:g}" for v in y])
         ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
         fig.colorbar(image, ax=ax, label=colorbar_label)

@@ -27,6 +27,11 @@ COLORS: dict[str, str] = {
     "adjusted": OKABE_ITO["blue"],
     "iv": OKABE_ITO["blue"],
     "invariant": OKABE_ITO["green"],
+    # chapter 5's published baselines: the palette's remaining colours (sky and vermillion
+    # belong to other chapters' policies, so within chapter 5 they are unambiguous)
+    "calibrated": OKABE_ITO["sky"],
+    "two_head": OKABE_ITO["vermillion"],
+    "mmd": OKABE_ITO["yellow"],
     "oracle": OKABE_ITO["black"],
     "truth": OKABE_ITO["grey"],
     # selection criteria (Upworthy chapter)

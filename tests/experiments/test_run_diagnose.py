@@ -10,7 +10,7 @@ import pytest
 from dclm.experiments import diagnose
 
 SETTINGS = ("orthogonal", "entangled", "proxy")
-METHODS = ("naive", "feature", "iv", "invariant", "oracle")
+METHODS = ("naive", "feature", "iv", "invariant", "calibrated", "two_head", "mmd", "oracle")
 
 
 @pytest.fixture(scope="module")

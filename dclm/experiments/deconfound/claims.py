@@ -14,7 +14,8 @@ REPORTED = {
 # The claims chapter 5's lesson rests on; each must hold on the tiny run.
 LESSON = ("corr_iv_over_feature_proxy", "sentiment_iv_over_naive_entangled",
           "story_sentiment_iv_over_naive_entangled", "naive_reward_negative_entangled",
-          "popular_team_naive_over_iv_orthogonal", "map_reading")
+          "popular_team_naive_over_iv_orthogonal", "map_reading",
+          *(f"corr_iv_over_{name}_entangled" for name in ("calibrated", "two_head", "mmd")))
 
 
 # (claim, setting, first policy, second policy, metric): "first's metric is higher than second's".
@@ -82,6 +83,7 @@ def claims(metrics: dict, data: dict | None = None) -> dict:
     """The chapter's comparative sentences (:class:`dclm.claims.Claim`), computed from the run's
     metrics (``data`` is not needed). Introduced in chapter 5, DeconfoundLM."""
     from dclm.claims import Claim, greater
+    from dclm.experiments.deconfound.baselines import baseline_claims
     from dclm.stats import seed_interval
 
     res = metrics["results"]
@@ -118,6 +120,7 @@ def claims(metrics: dict, data: dict | None = None) -> dict:
                            unit="RL seeds")
     if metrics.get("map"):
         out.update(map_claims(metrics["map"]))
+    out.update(baseline_claims(metrics))
     naive = per_replicate("entangled", "naive")
     low, high = seed_interval(naive)
     verdict = "negative" if high < 0 else ("positive" if low > 0 else "not distinguishable from 0")

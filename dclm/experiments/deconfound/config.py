@@ -19,9 +19,17 @@ SETTINGS = ("orthogonal", "entangled", "proxy")
 # setting -> (the simulator's setting, whether popularity is logged with error)
 SIMULATION = {"orthogonal": ("orthogonal", False), "entangled": ("entangled", False), "proxy": ("entangled", True)}
 FAILURE_SETTINGS = ("proxy",)
-METHODS = ("naive", "feature", "iv", "invariant", "oracle")
+METHODS = ("naive", "feature", "iv", "invariant", "calibrated", "two_head", "mmd", "oracle")
 METHOD_LABELS = {"naive": "naive (y)", "feature": "confounder as feature", "iv": "DeconfoundLM-IV",
-                 "invariant": "invariance penalty", "oracle": "reference: fit on s(T)"}
+                 "invariant": "invariance penalty", "calibrated": "post-hoc calibration",
+                 "two_head": "two-head (ODIN-style)", "mmd": "MMD across p bins (CRM-style)",
+                 "oracle": "reference: fit on s(T)"}
+# The published debiasing baselines (dclm.models.debias), each with what it needs and assumes.
+BASELINES = {
+    "calibrated": ("a logged confounder", "quality is unrelated to the confounder (E[r | p] is all bias)"),
+    "two_head": ("a logged confounder", "a confounder head carries p's part and quality is uncorrelated with p"),
+    "mmd": ("a logged confounder, cut into bins", "quality has the same distribution in every bin of p"),
+}
 # Story choice, from the bare prompt: what the policy writes about and how.
 CHOICE_METRICS = ("sentiment", "sentiment_fluent", "team_rate", "top_team_rate", "named_team_popularity",
                   "fluent_rate", "perplexity", "copy_rate")
@@ -87,6 +95,13 @@ class Config(ExperimentConfig):
     # Strong L2, as the paper's procedure advises; the chapter sweeps it (lambda_grid).
     probe_lambda: float = knob(1_000.0, "ridge penalty of the reward probes")
     invariance_mu: float = knob(10.0, "weight of the Cov(score, p) penalty of the invariant reward")
+    # The baselines' penalties sit at the invariant reward's weight, so the three penalised
+    # rewards differ in what they penalise, not in how hard; the chapter sweeps the weight.
+    two_head_mu: float = knob(10.0, "weight of the quality head's Cov(score, p) penalty in the two-head reward")
+    mmd_mu: float = knob(10.0, "weight of the linear-kernel MMD penalty across popularity bins")
+    mmd_bins: int = knob(5, "quantile bins of logged popularity the MMD penalty compares")
+    penalty_grid: tuple[float, ...] = knob((0.0, 1.0, 10.0, 100.0, 1_000.0),
+                                           "penalty weights mu of the penalised rewards' ablation (one draw)")
 
     # The policy, SFT and RL.
     policy_model_id: str = knob(
@@ -107,8 +122,8 @@ class Config(ExperimentConfig):
     sft_lr: float = knob(2e-3, "SFT learning rate", why="2e-4 for LoRA on a pretrained model; 2e-3 only from scratch")
     rl_steps: int = knob(
         60, "RLOO updates per RL run",
-        why="RLOO updates per run; 12 distinct reward models per seed (3 settings, identical rewards "
-            "share a run) x 2 seeds must fit a T4 session (estimated)")
+        why="RLOO updates per run; 21 distinct reward models per seed (8 rewards in 3 settings, identical "
+            "rewards share a run) x the profile's RL seeds: colab's T4 time is estimated, not measured")
     rl_lr: float = knob(
         1e-3, "RL learning rate",
         why="2e-5 for LoRA RL on a pretrained policy (a larger rate collapses it to a few high-reward "
@@ -140,13 +155,14 @@ class Config(ExperimentConfig):
                                   "goes through `accelerate launch` with num_processes processes")
     num_processes: int = knob(2, "processes per RL run under accelerate (at most one per GPU)")
     settings: tuple[str, ...] = knob(SETTINGS, "outcome settings: orthogonal, entangled, proxy")
-    methods: tuple[str, ...] = knob(METHODS, "reward models: naive, feature, iv, invariant, oracle")
+    methods: tuple[str, ...] = knob(METHODS, "reward models: " + ", ".join(METHODS))
     device: str = knob("cpu", '"cpu" or "cuda" (falls back to the CPU when absent)')
 
     def validate(self) -> None:
         """The data source this module knows; shares and minimums."""
         check_choice("data", self.data, DATA_SOURCES, or_path="a folder holding MIND's news.tsv")
-        check_at_least(self, {"measurement_error": 0.0, "probe_lambda": 0.0, "reward_replicates": 2})
+        check_at_least(self, {"measurement_error": 0.0, "probe_lambda": 0.0, "reward_replicates": 2,
+                              "two_head_mu": 0.0, "mmd_mu": 0.0, "mmd_bins": 2})
         for name in ("test_share", "story_share", "map_fail_below", "fluency_false_alarm"):
             if not 0 < getattr(self, name) < 1:
                 raise ConfigError(f"{name}={getattr(self, name)}: expected a number between 0 and 1")

@@ -7,12 +7,16 @@ import numpy as np
 
 from dclm.experiments.deconfound.config import METHOD_LABELS, METHODS, SETTINGS
 
+# Column labels where eight rewards share one axis.
+SHORT_LABELS = {"naive": "naive", "feature": "feature", "iv": "IV", "invariant": "invariant",
+                "calibrated": "calibrated", "two_head": "two-head", "mmd": "MMD", "oracle": "s(T) fit"}
+
 
 def figures(result) -> dict:
     """``lesson`` (generation sentiment by method and setting, seeds as dots), ``framing``
     (sentiment at a given story), ``teams`` (popularity of the teams named), ``off_story``,
     ``fluency``, ``correlation``, ``lambda_sweep``, ``reward_scale``, ``map``, ``beta_sweep``,
-    ``dag`` and ``pipeline``."""
+    ``penalty_<setting>`` (the penalised rewards by penalty weight), ``dag`` and ``pipeline``."""
     from dclm import viz
 
     m = result.metrics
@@ -36,6 +40,21 @@ def figures(result) -> dict:
             title="IV minus confounder-as-feature: held-out corr(reward, s(T))",
             colorbar_label="difference in correlation (* 95% interval excludes 0)",
             failed=np.asarray(amap["failed"]))
+        if amap.get("by_method"):
+            rewards = [name for name in METHODS if name in amap["by_method"]]
+            values = np.column_stack([amap["by_method"][name] for name in rewards])
+            figs["map_rewards"] = viz.advantage_map(
+                [SHORT_LABELS[name] for name in rewards], amap["rows"], values, np.zeros(values.shape, dtype=bool),
+                xlabel="reward model", ylabel="the world (as in the map above)",
+                title=f"Every reward's held-out corr(reward, s(T)) at lambda = {amap['by_method']['lambda']:g}",
+                colorbar_label="held-out correlation with s(T)", failed=values < amap["fail_below"],
+                failed_label="(below line)")
+    penalties = m.get("penalty_sweep")
+    for setting in (s for s in ("orthogonal", "entangled") if penalties and s in penalties):
+        figs[f"penalty_{setting}"] = viz.lines(
+            penalties["mu"], penalties[setting], labels=METHOD_LABELS,
+            xlabel="penalty weight mu (log scale; 0 at the left)", ylabel="held-out corr(reward, s(T))",
+            title=f"Penalised rewards by penalty weight, {setting} setting (this draw)", logx=True)
     return figs | {
         "lesson": per_seed_bars("sentiment_per_seed", "mean sentiment of generations (VADER, -1 to 1)",
                                 f"Sentiment of RL policies per reward model, {m['n_seeds']} RL seeds (dots)"),

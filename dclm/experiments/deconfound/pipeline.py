@@ -14,7 +14,13 @@ from dclm.experiments.deconfound.config import FAILURE_SETTINGS, RL_METRICS, Con
 from dclm.experiments.deconfound.evaluate import GenerationScorer, policy_results
 from dclm.experiments.deconfound.policies import rl_jobs, run_rl_jobs, sample, train_policy_sft
 from dclm.experiments.deconfound.rewards import headline_features, reward_models, split_by_story
-from dclm.experiments.deconfound.sweeps import advantage_map, beta_sweep, lambda_sweep, reward_replicates
+from dclm.experiments.deconfound.sweeps import (
+    advantage_map,
+    beta_sweep,
+    lambda_sweep,
+    penalty_sweep,
+    reward_replicates,
+)
 from dclm.train.options import DEFAULT_OPTIONS, JobOptions
 
 
@@ -39,6 +45,7 @@ def prepare(cfg: Config, work_dir: Path, options: JobOptions = DEFAULT_OPTIONS, 
         "beta_sweep": beta_sweep(features, headlines, train, test, cfg) if sweeps else None,
         "reward_replicates": reward_replicates(features, headlines, cfg) if sweeps else None,
         "lambda_sweep": lambda_sweep(features, headlines, train, test, cfg) if sweeps else None,
+        "penalty_sweep": penalty_sweep(features, headlines, train, test, cfg) if sweeps else None,
         "map": advantage_map(features, headlines, cfg) if sweeps else None,
         "data_sentiment": float(headlines["sentiment"].mean()),
         "data_team_rate": float((headlines["team"] != "").mean()),
@@ -87,6 +94,7 @@ def run(cfg: Config, work_dir: Path, options: JobOptions = DEFAULT_OPTIONS) -> d
         "split": prepared["split"],
         "data_sentiment": prepared["data_sentiment"], "data_team_rate": prepared["data_team_rate"],
         "beta_sweep": prepared["beta_sweep"], "lambda_sweep": prepared["lambda_sweep"], "map": prepared["map"],
+        "penalty_sweep": prepared["penalty_sweep"],
     }
     examples = {**scored["examples"], "sft": scorer.marked(sft_generations["generations"][:6])}
     return {"metrics": metrics, "data": {"examples": examples}, "world_size": metrics["world_size"]}

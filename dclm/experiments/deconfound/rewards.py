@@ -1,4 +1,4 @@
-"""Chapter 5's headlines, their story split, the simulated outcomes and the five reward probes."""
+"""Chapter 5's headlines, their story split, the simulated outcomes and the reward probes."""
 
 from __future__ import annotations
 
@@ -112,6 +112,7 @@ def fit_rewards(features: np.ndarray, outcomes: pd.DataFrame, train: np.ndarray,
 
     from dclm.causal.deconfound import deconfound_outcome
     from dclm.causal.linear import WeakInstrumentWarning
+    from dclm.models.debias import fit_calibrated, fit_mmd, fit_two_head
     from dclm.models.probe import fit_probe
 
     lam = cfg.probe_lambda if lam is None else lam
@@ -133,6 +134,9 @@ def fit_rewards(features: np.ndarray, outcomes: pd.DataFrame, train: np.ndarray,
         "feature": lambda: fit_probe(x, y, lam, unpenalised=p),
         "iv": lambda: fit_probe(x, np.asarray(deconfounded.adjusted), lam),
         "invariant": lambda: fit_probe(x, y, lam, confounder=p, mu=cfg.invariance_mu),
+        "calibrated": lambda: fit_calibrated(x, y, p, lam),
+        "two_head": lambda: fit_two_head(x, y, p, lam, mu=cfg.two_head_mu),
+        "mmd": lambda: fit_mmd(x, y, p, lam, mu=cfg.mmd_mu, bins=cfg.mmd_bins),
         "oracle": lambda: fit_probe(x, outcomes["sentiment"].to_numpy()[train], lam),
     }
     probes = {}

@@ -11,6 +11,30 @@ from dclm.experiments.deconfound.rewards import fit_rewards, held_out_corr, outc
 
 # The two probes the sweeps compare: the confounder as an input, and the IV-deconfounded outcome.
 COMPARED = ("feature", "iv")
+# The rewards with a penalty weight mu, which the penalty ablation sweeps.
+PENALISED = ("invariant", "two_head", "mmd")
+
+
+def penalty_sweep(features: np.ndarray, headlines: pd.DataFrame, train: np.ndarray, test: np.ndarray,
+                  cfg: Config) -> dict:
+    """Per setting and penalty weight of ``cfg.penalty_grid``: held-out corr(reward, s(T)) of the
+    penalised rewards (:data:`PENALISED`, one weight for all three), on the run's own draw.
+
+    Returns ``mu`` (the grid) and setting -> method -> list over the grid.
+    """
+    import dataclasses
+
+    methods = [m for m in PENALISED if m in cfg.methods]
+    s = headlines["sentiment"].to_numpy()
+    out = {"mu": list(cfg.penalty_grid), **{setting: {m: [] for m in methods} for setting in cfg.settings}}
+    for setting in cfg.settings:
+        outcomes = outcomes_for(headlines, setting, cfg, np.random.default_rng(cfg.seed))
+        for mu in cfg.penalty_grid:
+            weighted = dataclasses.replace(cfg, invariance_mu=mu, two_head_mu=mu, mmd_mu=mu)
+            fitted = fit_rewards(features, outcomes, train, weighted, methods=methods)
+            for m in methods:
+                out[setting][m].append(held_out_corr(fitted["probes"][m], features, s, test))
+    return out
 
 
 def beta_sweep(features: np.ndarray, headlines: pd.DataFrame, train: np.ndarray, test: np.ndarray,
@@ -106,7 +130,8 @@ def advantage_map(features: np.ndarray, headlines: pd.DataFrame, cfg: Config) ->
     text's team names take it over). Per cell, ``map_seeds`` independent draws and story splits,
     the same draws in every cell; ``low``/``high`` is the 95% t interval of the paired
     difference across draws. ``failed`` marks cells where both rewards' mean correlation is
-    below ``map_fail_below``. A resampled world (the reversed arrow) keeps each draw's split:
+    below ``map_fail_below``; ``by_method`` holds every reward's mean correlation per row at the
+    probes' own penalty ``probe_lambda``. A resampled world (the reversed arrow) keeps each draw's split:
     a headline is on the side of the story it copies. None when ``map_seeds`` is 0.
     """
     from dclm.stats import seed_interval
@@ -116,7 +141,7 @@ def advantage_map(features: np.ndarray, headlines: pd.DataFrame, cfg: Config) ->
     rows = map_rows(cfg)
     shape = (len(rows), len(cfg.map_lambdas))
     cells = {key: np.zeros(shape) for key in ("feature", "iv", "difference", "low", "high")}
-    draws = []
+    draws, by_method = [], {}
     for m in range(cfg.map_seeds):
         rng_seed = (cfg.seed, 100 + m)
         draws.append((rng_seed, split_by_story(headlines["title"], headlines["team"],
@@ -129,12 +154,17 @@ def advantage_map(features: np.ndarray, headlines: pd.DataFrame, cfg: Config) ->
             worlds.append((outcomes, features[source], np.flatnonzero(np.isin(source, train)),
                            np.flatnonzero(np.isin(source, test))))
         for j, lam in enumerate(cfg.map_lambdas):
-            per_seed = {method: [] for method in COMPARED}
+            # At the probes' own penalty every reward is scored, for the map's all-rewards panel.
+            methods = cfg.methods if lam == cfg.probe_lambda else COMPARED
+            per_seed = {method: [] for method in methods}
             for outcomes, world_features, train, test in worlds:
-                fitted = fit_rewards(world_features, outcomes, train, cfg, lam=lam, methods=COMPARED)
+                fitted = fit_rewards(world_features, outcomes, train, cfg, lam=lam, methods=methods)
                 for method in per_seed:
                     per_seed[method].append(held_out_corr(fitted["probes"][method], world_features,
                                                           outcomes["sentiment"].to_numpy(), test))
+            if lam == cfg.probe_lambda:
+                for method in methods:
+                    by_method.setdefault(method, []).append(float(np.mean(per_seed[method])))
             difference = np.subtract(per_seed["iv"], per_seed["feature"])
             cells["feature"][i, j], cells["iv"][i, j] = np.mean(per_seed["feature"]), np.mean(per_seed["iv"])
             cells["difference"][i, j] = difference.mean()
@@ -143,4 +173,6 @@ def advantage_map(features: np.ndarray, headlines: pd.DataFrame, cfg: Config) ->
     return {"lambda": list(cfg.map_lambdas), "rows": [row_label(r) for r in rows],
             "axis": [r["axis"] for r in rows], "value": [r["value"] for r in rows],
             "fail_below": cfg.map_fail_below, "failed": failed.tolist(), "draws": cfg.map_seeds,
+            # Mean held-out corr of every reward per row at lambda = probe_lambda (None off the grid).
+            "by_method": {"lambda": cfg.probe_lambda, **by_method} if by_method else None,
             **{key: value.tolist() for key, value in cells.items()}}

@@ -3,7 +3,7 @@ experiment, and the method's limits measured.
 
 - **Canaries** (:func:`dclm.eval.canary.canary_test`) on three data sets whose truth is known:
   the Monday answers of chapter 3 (a pairwise reward from raw scores, and from scores with
-  the weekday removed), the headlines of chapter 5 (its five reward models in each of its
+  the weekday removed), the headlines of chapter 5 (its eight reward models in each of its
   settings; the truth of each is measured: does its held-out score load on the true popularity
   beyond the sentiment?) and the Upworthy archive of chapter 4 (the observational ridge, and a
   reward fitted only on within-test-image differences, which randomisation makes experimental).

@@ -1,4 +1,4 @@
-"""Chapter 6's canaries on chapter 5's headlines: its five rewards in each setting, over
+"""Chapter 6's canaries on chapter 5's headlines: its eight rewards in each setting, over
 independent outcome draws, with each reward's truth measured."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def reward_loading(score: np.ndarray, sentiment: np.ndarray, popularity: np.ndar
 
 def deconfound_canaries(cfg: Config, work_dir: Path, features: TextFeatures,
                         options: JobOptions = DEFAULT_OPTIONS) -> dict:
-    """Chapter 5's five rewards in each setting, over ``replicates`` independent outcome draws.
+    """Chapter 5's eight rewards in each setting, over ``replicates`` independent outcome draws.
 
     The canary is tied to the top quarter of the *logged* popularity (what the analyst has).
     Truth per reward and draw: its held-out score, in SDs, rises by more than
