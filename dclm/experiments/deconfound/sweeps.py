@@ -155,7 +155,7 @@ def advantage_map(features: np.ndarray, headlines: pd.DataFrame, cfg: Config) ->
                            np.flatnonzero(np.isin(source, test))))
         for j, lam in enumerate(cfg.map_lambdas):
             # At the probes' own penalty every reward is scored, for the map's all-rewards panel.
-            methods = cfg.methods if lam == cfg.probe_lambda else COMPARED
+            methods = tuple(dict.fromkeys(COMPARED + tuple(cfg.methods))) if lam == cfg.probe_lambda else COMPARED
             per_seed = {method: [] for method in methods}
             for outcomes, world_features, train, test in worlds:
                 fitted = fit_rewards(world_features, outcomes, train, cfg, lam=lam, methods=methods)
