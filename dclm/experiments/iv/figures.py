@@ -83,15 +83,11 @@ def card_figure(card: dict):
     """Card (1995): OLS and 2SLS returns to a year of schooling with their 95% intervals."""
     from dclm import viz
 
-    def wald(value: float, se: float) -> list[float]:
-        return [value - 1.959964 * se, value + 1.959964 * se]
-
     (ar_low, ar_high), = card["ar_set"]["pieces"]
     return viz.dot_whisker(
         ["OLS, classical SE", "2SLS, classical SE", "2SLS, robust SE", "2SLS, Anderson-Rubin set (robust)"],
         [card["ols"], card["iv"], card["iv"], card["iv"]],
-        [wald(card["ols"], card["ols_se"]), wald(card["iv"], card["iv_se"]), wald(card["iv"], card["iv_se_robust"]),
-         [ar_low, ar_high]],
+        [card["ols_ci"], card["iv_ci"], card["iv_robust_ci"], [ar_low, ar_high]],
         truth=None, color_name=["naive", "iv", "iv", "iv"],
         xlabel="return to a year of schooling (log points of the hourly wage; 95% interval)",
         title=f"Card (1995): OLS and 2SLS with nearc4 as the instrument, n = {card['n']:,}",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from dclm.causal.iv import fit_2sls
-from dclm.causal.linear import ols
+from dclm.causal.linear import Estimate, ols
 from dclm.causal.weakiv import anderson_rubin_set, effective_f
 from dclm.data.textbook import CARD_SPEC, MROZ_SPEC, IVSpec, load_card, load_mroz
 
@@ -53,7 +53,9 @@ def iv_estimates(data, spec: IVSpec) -> dict:
                                                      float(iv.params[spec.endog]))
         if cov == "unadjusted":
             out["first_stage_f"] = float(iv.first_stage_f[spec.endog])
-    out["iv_ci"] = [out["iv"] - 1.959964 * out["iv_se"], out["iv"] + 1.959964 * out["iv_se"]]
+    # Wald 95% intervals: classical for both, and HC1 for 2SLS.
+    for name, key, se in (("ols", "ols", "ols_se"), ("iv", "iv", "iv_se"), ("iv_robust", "iv", "iv_se_robust")):
+        out[f"{name}_ci"] = list(Estimate(out[key], out[se]).ci95)
     out["effective_f"] = effective_f(x, z, controls, cov="robust")
     ar = anderson_rubin_set(y, x, z, controls, cov="robust")
     out["ar_set"], out["ar_text"] = ar.to_dict(), ar.format(3)
