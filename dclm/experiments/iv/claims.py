@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dclm.causal.weakiv import MOP_CRITICAL_VALUE_K1
 from dclm.claims import Claim
 from dclm.experiments.iv.config import MECHANISMS
 
@@ -107,6 +108,12 @@ def card_claims(card: dict) -> dict[str, Claim]:
             f"the 2SLS estimate {card['iv']:.3f} is {card['iv_over_ols']:.2f} times OLS's {card['ols']:.3f}")),
         "card_ols_inside_iv_interval": Claim(low <= card["ols"] <= high, (
             f"OLS's {card['ols']:.3f} lies {'inside' if low <= card['ols'] <= high else 'outside'} the 2SLS "
-            f"95% interval [{low:.3f}, {high:.3f}]: these data "
-            f"{'cannot tell the two apart' if low <= card['ols'] <= high else 'separate the two'}")),
+            f"95% interval [{low:.3f}, {high:.3f}]")),
+        "card_iv_equals_ols_not_rejected": Claim(abs(card["hausman_t"]) < 1.96, (
+            f"Hausman's t for IV = OLS is {card['hausman_t']:.2f}, so at 5% these data "
+            f"{'do not reject' if abs(card['hausman_t']) < 1.96 else 'reject'} that the two estimate the same number")),
+        "card_below_mop": Claim(card["effective_f"] < MOP_CRITICAL_VALUE_K1, (
+            f"the effective F of {card['effective_f']:.1f} is "
+            f"{'below' if card['effective_f'] < MOP_CRITICAL_VALUE_K1 else 'above'} the "
+            f"{MOP_CRITICAL_VALUE_K1:.1f} that Montiel Olea and Pflueger's test asks for")),
     }

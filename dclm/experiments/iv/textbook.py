@@ -33,7 +33,7 @@ class UnknownExampleError(KeyError):
 
 def iv_estimates(data, spec: IVSpec) -> dict:
     """OLS and 2SLS of ``spec`` on ``data``, classical and robust (HC1) standard errors, the first
-    stage, the effective F and the robust Anderson–Rubin 95% set. JSON-ready, in the outcome's
+    stage, the effective F, the robust Anderson–Rubin 95% set and Hausman's t for IV = OLS. JSON-ready, in the outcome's
     units per unit of the endogenous regressor (log points per year of schooling here)."""
     y, x, z = data[spec.outcome], data[[spec.endog]], data[[spec.instrument]]
     controls = data[list(spec.controls)] if spec.controls else None
@@ -60,6 +60,9 @@ def iv_estimates(data, spec: IVSpec) -> dict:
     ar = anderson_rubin_set(y, x, z, controls, cov="robust")
     out["ar_set"], out["ar_text"] = ar.to_dict(), ar.format(3)
     out["iv_over_ols"] = out["iv"] / out["ols"]
+    # Hausman's contrast: under classical errors OLS is efficient when both are consistent, so the
+    # variance of the difference is the difference of the variances.
+    out["hausman_t"] = (out["iv"] - out["ols"]) / float(np.sqrt(out["iv_se"] ** 2 - out["ols_se"] ** 2))
     return out
 
 
