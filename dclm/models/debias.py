@@ -5,10 +5,13 @@ generations (which have no logged confounder) can be scored. ``p`` is the confou
 analyst logs it on the training rows. Introduced in chapter 5, beside DeconfoundLM.
 
 - :func:`fit_calibrated`: post-hoc reward calibration in the manner of Huang et al. (2025):
-  fit the confounder's part of the reward, E[r | p] = γ p, and subtract it (a linear fit where
-  they use a locally weighted regression, because everything else here is linear). A generation's p
-  is read off its text by a ridge probe q(T), so the calibrated reward is r(T) − γ q(T).
-  Assumes the confounder is unrelated to quality: whatever of quality moves with p goes too.
+  fit the bias's part of the reward and subtract it (a linear fit where they use a locally
+  weighted regression, because everything else here is linear). Their bias, length, is read
+  off the text exactly; popularity is not, so a ridge probe q(T) reads it, and the part
+  subtracted is E[r | q(T)] = γ q(T), γ the slope of r on q(T) on the training rows. (The slope
+  of r on p itself would be too small a correction: ridge shrinks q(T) towards its mean, so
+  r − γ_p q(T) keeps part of p.) Assumes the confounder is unrelated to quality: whatever of
+  quality moves with p goes too.
 - :func:`fit_two_head`: a two-head reward in the manner of ODIN (Chen et al. 2024): a confounder
   head q(T) (a probe of p) enters the regression unpenalised beside a quality head w·x, which
   is penalised for covariance with p; only the quality head is kept. Assumes the confounder
@@ -40,11 +43,14 @@ def fit_calibrated(features, target, confounder, lam: float) -> Probe:
     """The naive probe minus γ times a text probe of the confounder (see the module docstring)."""
     features, target, confounder = _checked(features, target, confounder)
     naive = fit_probe(features, target, lam)
-    reads_p = fit_probe(features, confounder, lam)
-    p = confounder - confounder.mean()
-    if p @ p == 0:
+    if np.ptp(confounder) == 0:
         raise ValueError("confounder: constant on the training rows; there is nothing to calibrate against")
-    gamma = float(p @ (naive.score(features) - naive.intercept) / (p @ p))
+    reads_p = fit_probe(features, confounder, lam)
+    q = reads_p.score(features)
+    q = q - q.mean()
+    if q @ q == 0:
+        raise ValueError(f"lam={lam}: the text probe of the confounder is constant; lower lam to calibrate")
+    gamma = float(q @ naive.score(features) / (q @ q))
     return Probe(naive.mean, naive.sd, naive.weights - gamma * reads_p.weights, naive.intercept)
 
 

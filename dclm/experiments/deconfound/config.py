@@ -26,7 +26,7 @@ METHOD_LABELS = {"naive": "naive (y)", "feature": "confounder as feature", "iv":
                  "oracle": "reference: fit on s(T)"}
 # The published debiasing baselines (dclm.models.debias), each with what it needs and assumes.
 BASELINES = {
-    "calibrated": ("a logged confounder", "quality is unrelated to the confounder (E[r | p] is all bias)"),
+    "calibrated": ("a logged confounder", "quality is unrelated to the confounder (E[r | q(T)] is all bias)"),
     "two_head": ("a logged confounder", "a confounder head carries p's part and quality is uncorrelated with p"),
     "mmd": ("a logged confounder, cut into bins", "quality has the same distribution in every bin of p"),
 }

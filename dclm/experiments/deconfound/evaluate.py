@@ -149,6 +149,7 @@ def policy_results(cfg: Config, prepared: dict, scorer: GenerationScorer, by_rew
             row["reward_sentiment_corr"] = fitted["reward_sentiment_corr"][method]
             row["reward_sentiment_corr_per_replicate"] = replicates[setting][method]
             row["top_headline_sentiment"] = fitted["top_headline_sentiment"][method]
+            row["reward_popularity_corr"] = fitted["reward_popularity_corr"][method]
             row["rl_run"] = reward_id
             out["results"].setdefault(setting, {})[method] = row
             out["se"].setdefault(setting, {})[method] = {

@@ -155,9 +155,10 @@ def fit_rewards(features: np.ndarray, outcomes: pd.DataFrame, train: np.ndarray,
             "n_clusters": int(deconfounded.iv.n_clusters)}
 
 
-def held_out_corr(stored: dict, features: np.ndarray, sentiment: np.ndarray, test: np.ndarray) -> float:
-    """Correlation of a stored probe's scores with s(T) on the ``test`` rows (-1 to 1)."""
-    return float(np.corrcoef(Probe.from_stored(stored).score(features[test]), sentiment[test])[0, 1])
+def held_out_corr(stored: dict, features: np.ndarray, target: np.ndarray, test: np.ndarray) -> float:
+    """Correlation of a stored probe's scores with ``target`` (s(T), or logged popularity) on the
+    ``test`` rows (-1 to 1)."""
+    return float(np.corrcoef(Probe.from_stored(stored).score(features[test]), target[test])[0, 1])
 
 
 def wild_beta_set(outcomes: pd.DataFrame, train: np.ndarray, cfg: Config) -> dict:
@@ -209,6 +210,10 @@ def reward_models(headlines: pd.DataFrame, features: np.ndarray, train: np.ndarr
         fitted["reward_sentiment_corr"] = {m: held_out_corr(fitted["probes"][m], features, s, test)
                                            for m in cfg.methods}
         fitted["top_headline_sentiment"] = {m: top_headline_sentiment(fitted["probes"][m], features, headlines)
+                                            for m in cfg.methods}
+        # What an analyst without an instrument can check: does the reward still move with logged p?
+        logged = outcomes["observed_popularity"].to_numpy()
+        fitted["reward_popularity_corr"] = {m: held_out_corr(fitted["probes"][m], features, logged, test)
                                             for m in cfg.methods}
         team_pop = outcomes.loc[outcomes["team"] != ""].groupby("team")["team_popularity"].first()
         fitted["top_team"] = str(team_pop.idxmax())

@@ -70,3 +70,14 @@ def test_mismatched_rows_name_the_argument():
     x, y, p, _ = world(n=100)
     with pytest.raises(ValueError, match="features have 100 rows but the confounder has 99"):
         fit_calibrated(x, y, p[:99], lam=1.0)
+
+
+def test_calibration_removes_all_of_what_the_shrunk_text_probe_reads():
+    # A heavy ridge shrinks q(T) towards its mean; the subtracted slope is taken on q(T), so the
+    # calibrated reward keeps nothing that moves with q(T) on the training rows, shrinkage or not.
+    x, y, p, _ = world(n=1_000)
+    lam = 5_000.0
+    reads_p = fit_probe(x, p, lam).score(x)
+    assert np.std(reads_p) < 0.8 * np.std(p)  # shrunk
+    scores = fit_calibrated(x, y, p, lam=lam).score(x)
+    assert abs(corr(scores, reads_p)) < 1e-8
