@@ -71,7 +71,8 @@ def _metrics(iv_corr, feature_corr, iv_sent, naive_sent):
                 "on_story_sentiment_per_seed": list(sent),
                 "top_team_rate_per_seed": [0.1] * len(sent), "named_team_popularity_per_seed": [0.0] * len(sent),
                 "off_story_team_rate_per_seed": [0.1] * len(sent),
-                "reward_sentiment_corr": float(np.mean(corr)), "reward_sentiment_corr_per_replicate": list(corr)}
+                "reward_sentiment_corr": float(np.mean(corr)), "reward_sentiment_corr_per_replicate": list(corr),
+                "reward_popularity_corr": 0.0}
     settings = {}
     for setting in ("orthogonal", "entangled", "proxy"):
         settings[setting] = {"iv": row(iv_sent, iv_corr), "feature": row(iv_sent, feature_corr),
