@@ -20,6 +20,7 @@ from dclm.viz.estimates import (
     estimate_distributions,
     estimate_sweep,
     scatter_by_group,
+    sensitivity_contour,
     weak_instrument_bias,
 )
 from dclm.viz.rewards import advantage_map, lambda_choices, lambda_curves, reward_scale, scale_curves
@@ -33,4 +34,4 @@ from dclm.viz.style import (
     text_renderer,
 )
 
-__all__ = ["BOOK_DIAGRAMS", "COLORS", "OKABE_ITO", "STYLE", "advantage_map", "band_lines", "bars_with_errors", "canary_dag", "color", "deconfoundlm_pipeline", "diagram_problems", "dose_response", "dot_whisker", "dot_whisker_panels", "draw_dag", "estimate_distributions", "estimate_sweep", "fit_category_labels", "grouped_rates", "lambda_choices", "lambda_curves", "lines", "listings_dag", "news_dag", "overlapping_tick_labels", "reward_scale", "scale_curves", "scatter_by_group", "seed_bars", "text_renderer", "weak_instrument_bias"]
+__all__ = ["BOOK_DIAGRAMS", "COLORS", "OKABE_ITO", "STYLE", "advantage_map", "band_lines", "bars_with_errors", "canary_dag", "color", "deconfoundlm_pipeline", "diagram_problems", "dose_response", "dot_whisker", "dot_whisker_panels", "draw_dag", "estimate_distributions", "estimate_sweep", "fit_category_labels", "grouped_rates", "lambda_choices", "lambda_curves", "lines", "listings_dag", "news_dag", "overlapping_tick_labels", "reward_scale", "scale_curves", "scatter_by_group", "seed_bars", "sensitivity_contour", "text_renderer", "weak_instrument_bias"]

@@ -130,3 +130,27 @@ def dot_whisker_panels(panels: Mapping[str, Mapping[str, Sequence[float]]], labe
             means.append(float(values.mean()))
             ranges.append([float(q) for q in np.percentile(values, [2.5, 97.5])])
     return dot_whisker(rows, means, ranges, truth, names, xlabel, title, width=7.2, row_height=0.42, label_size=8)
+
+
+def sensitivity_contour(grid: Sequence[float], adjusted: Sequence[Sequence[float]], points: Mapping[str, tuple[float, float]],
+                        title: str) -> Figure:
+    """Bias-adjusted estimates over confounder strengths: ``adjusted[i][j]`` at partial R²
+    ``grid[j]`` with the treatment (x) and ``grid[i]`` with the outcome (y); the 0 contour
+    dashed, and named ``points`` (x, y) marked."""
+    values = np.asarray(adjusted, dtype=float)
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(6.4, 5.0))
+        lines = ax.contour(grid, grid, values, levels=8, colors=color("truth"), linewidths=0.8)
+        ax.clabel(lines, fmt="%.2f", fontsize=8)
+        if values.min() < 0 < values.max():
+            ax.contour(grid, grid, values, levels=[0.0], colors=color("naive"), linewidths=1.6, linestyles="--")
+            ax.plot([], [], color=color("naive"), linestyle="--", label="explained away (0)")
+        for (label, (x, y)), name in zip(points.items(), ("iv", "oracle", "feature"), strict=False):
+            ax.plot(x, y, "o" if name == "iv" else "^", color=color(name), markersize=8, label=label)
+        ax.set(xlabel="partial R² of the confounder with the treatment",
+               ylabel="partial R² of the confounder with the outcome", title=title)
+        ax.grid(False)
+        fig.legend(loc="lower center", ncol=min(3, len(points) + 1), fontsize=8)
+        fig.tight_layout(rect=(0, 0.07, 1, 1))
+    plt.close(fig)
+    return fig

@@ -22,7 +22,7 @@ def tiny_run(tmp_path_factory):
     assert result.returncode == 0, result.stderr[-3000:]
     assert {p.name for p in out.glob("*.png")} >= {"canaries.png", "detection.png", "lambda_rules.png",
                                                     "limits_exclusion.png", "limits_additivity.png",
-                                                    "limits_weak.png"}
+                                                    "limits_weak.png", "sensitivity.png", "conley.png"}
     return json.loads((out / "metrics.json").read_text())
 
 
@@ -45,7 +45,15 @@ def test_metric_keys(tiny_run):
     for bias in exclusion["bias"].values():
         assert len(bias) == len(exclusion["delta"]) >= 3
     assert {"additivity", "weak"} <= set(m["limits"])
-    assert set(m["ledger"]) == {"monday", "deconfound", "upworthy", "limits"}
+    assert set(m["ledger"]) == {"monday", "deconfound", "upworthy", "limits", "no_instrument"}
+    sens = m["sensitivity"]
+    assert 0 < sens["rv_alpha"] < sens["rv"] < 1 and 0 <= sens["confounder_r2_dz"] < 1
+    assert len(sens["contour"]) == len(sens["grid"]) and sens["contour"][0][0] == pytest.approx(sens["estimate"])
+    for g, row in m["conley"]["bounds"].items():
+        assert row["low"] <= row["estimate_at_0"] <= row["high"] and 0 <= row["coverage"] <= 1, g
+    for setting, rows in m["negative_control"]["settings"].items():
+        for name, row in rows.items():
+            assert row["low"] <= row["slope"] <= row["high"] and 0 <= row["flag_rate"] <= 1, (setting, name)
 
 
 def test_acceptance(tiny_run):
@@ -90,3 +98,29 @@ def test_tiny_run_fits_its_budget(tiny_run):
     embedding = sum(part["embedding_seconds"] for part in tiny_run["metrics"]["ledger"].values())
     assert tiny_run["wall_s"] - embedding < budget(300), (f"slowdown {slowdown():.2f}", tiny_run["metrics"]["ledger"])
     assert tiny_run["wall_s"] < budget(600)
+
+
+@pytest.mark.parametrize("case", ["sensitivity_survives_popularity", "sensitivity_bias_is_the_gap",
+                                  "conley_covers_when_the_range_holds_delta",
+                                  "plain_iv_undercovers_with_a_direct_effect", "negative_control_flags_entangled",
+                                  "negative_control_quiet_orthogonal", "negative_control_quiet_after_iv"])
+def test_no_instrument_claims_fail_when_their_condition_is_broken(tiny_run, case):
+    import copy
+
+    m = copy.deepcopy(tiny_run["metrics"])
+    assert diagnose.claims(m)[case].holds
+    if case == "sensitivity_survives_popularity":
+        m["sensitivity"]["confounder_bias"] = abs(m["sensitivity"]["estimate"]) * 1.1
+    elif case == "sensitivity_bias_is_the_gap":
+        m["sensitivity"]["full_estimate"] += 0.05
+    elif case == "conley_covers_when_the_range_holds_delta":
+        m["conley"]["bounds"][f"{max(m['conley']['ranges']):g}"]["coverage"] = 0.5
+    elif case == "plain_iv_undercovers_with_a_direct_effect":
+        m["conley"]["bounds"]["0"]["coverage"] = 0.95
+    elif case == "negative_control_flags_entangled":
+        m["negative_control"]["settings"]["entangled"]["naive"]["flag_rate"] = 0.05
+    elif case == "negative_control_quiet_orthogonal":
+        m["negative_control"]["settings"]["orthogonal"]["naive"]["flag_rate"] = 0.5
+    else:
+        m["negative_control"]["settings"]["entangled"]["deconfounded"]["flag_rate"] = 0.5
+    assert not diagnose.claims(m)[case].holds, diagnose.claims(m)[case].text

@@ -15,6 +15,8 @@ experiment, and the method's limits measured.
 - **Limits**: the exclusion restriction broken (Z moves y directly by δ), additivity broken
   (h depends on the text through an interaction), and a weak instrument, each a simulation
   from :func:`dclm.causal.simulate.simulate_popularity`.
+- **Without a valid instrument** (:mod:`.no_instrument`): a sensitivity analysis for a
+  confounder never logged, and plausibly exogenous bounds for an instrument that reaches y.
 
 Embeddings of the historical texts come from the shared cache; only the marked copies of a
 pool of rows and of the evaluation texts are new.
@@ -43,6 +45,7 @@ from dclm.experiments.diagnose.features import TextFeatures, canary_summary, dra
 from dclm.experiments.diagnose.figures import explore_exclusion, figures
 from dclm.experiments.diagnose.limits import limits
 from dclm.experiments.diagnose.monday_canaries import monday_canaries
+from dclm.experiments.diagnose.no_instrument import no_instrument
 from dclm.experiments.diagnose.upworthy_canaries import lambda_rules, rule_metrics, upworthy_canaries
 from dclm.train.options import DEFAULT_OPTIONS, JobOptions
 
@@ -50,6 +53,7 @@ __all__ = [
     "DATASETS", "LAMBDA_RULES", "LESSON", "REWARDS", "REWARD_COLORS", "REWARD_LABELS", "RULE_LABELS", "SEED_DOC",
     "TRUTH_LOADING", "Config", "TextFeatures", "canary_summary", "claims", "config_for", "deconfound_canaries",
     "detection", "draw_pool", "explore_exclusion", "figures", "lambda_rules", "limits", "metrics_alpha", "monday_canaries",
+    "no_instrument",
     "reward_loading", "rule_metrics", "run", "upworthy_canaries",
 ]
 
@@ -77,6 +81,7 @@ def run(cfg: Config, work_dir: Path, options: JobOptions = DEFAULT_OPTIONS) -> d
     dec = timed("deconfound", deconfound_canaries, cfg, work_dir, features, options)
     upw = timed("upworthy", upworthy_canaries, cfg, features, options)
     lim = timed("limits", lambda: {"limits": limits(cfg)})["limits"]
+    without = timed("no_instrument", no_instrument, cfg)
     keys = ("uplift", "low", "high", "p", "flagged", "truth")
     canary = {"monday": {r: {k: v for k, v in row.items() if k in keys} for r, row in mon["rewards"].items()},
               "upworthy": {r: {k: v for k, v in row.items() if k in keys} for r, row in upw["rewards"].items()}}
@@ -91,6 +96,9 @@ def run(cfg: Config, work_dir: Path, options: JobOptions = DEFAULT_OPTIONS) -> d
         "detection": detection(canary, dec["rewards"]),
         "lambda_rule": rules,
         "limits": lim,
+        "sensitivity": without["sensitivity"],
+        "conley": without["conley"],
+        "negative_control": without["negative_control"],
         "replicates": cfg.replicates,
         "alpha": cfg.alpha,
         "canary_seeds": cfg.canary_seeds,

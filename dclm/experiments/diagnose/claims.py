@@ -6,13 +6,17 @@ import numpy as np
 
 from dclm.claims import Claim
 from dclm.experiments.diagnose.config import LAMBDA_RULES, REWARD_LABELS, RULE_LABELS
+from dclm.experiments.diagnose.no_instrument import no_instrument_claims
 
 # The claims chapter 6's prose builds on; each must hold on the tiny run.
 LESSON = ("naive_entangled_flagged", "monday_raw_flagged", "monday_deconfounded_clear",
           "oracle_clear_orthogonal", "oracle_clear_entangled", "oracle_clear_proxy",
           "upworthy_observational_flagged", "upworthy_experimental_clear",
           "exclusion_bias_grows", "weak_instrument_spreads", "additivity_beta_unbiased",
-          "additivity_still_pays")
+          "additivity_still_pays", "sensitivity_survives_popularity", "sensitivity_bias_is_the_gap",
+          "conley_covers_when_the_range_holds_delta", "plain_iv_undercovers_with_a_direct_effect",
+          "negative_control_flags_entangled", "negative_control_quiet_orthogonal",
+          "negative_control_quiet_after_iv")
 
 
 def metrics_alpha(metrics: dict) -> float:
@@ -88,4 +92,5 @@ def claims(metrics: dict, data: dict | None = None) -> dict[str, Claim]:
     out["weak_instrument_spreads"] = Claim(spread[0] > spread[-1], (
         f"the 5-95% range of beta-hat is {spread[0]:.2f} wide at first-stage F {weak['first_stage_f'][0]:.1f} "
         f"and {spread[-1]:.2f} wide at F {weak['first_stage_f'][-1]:.0f}"))
+    out.update(no_instrument_claims(metrics))
     return out

@@ -85,6 +85,10 @@ class Config(ExperimentConfig):
                                                            "additivity study")
     weak_strengths: tuple[float, ...] = knob((0.03, 0.1, 0.3, 1.0), "instrument strengths of the weak-"
                                                                     "instrument study")
+    # Without a valid instrument.
+    conley_delta: float = knob(0.15, "the instrument's true direct effect on y in the plausibly exogenous study")
+    conley_ranges: tuple[float, ...] = knob((0.0, 0.1, 0.2, 0.3), "upper ends γ_max of the direct effects the "
+                                                                 "analyst allows, [0, γ_max]; 0 is plain 2SLS")
 
     def validate(self) -> None:
         """Shares in range."""

@@ -75,7 +75,33 @@ def figures(result) -> dict:
                 "OLS estimate (mean)": (weak["ols_bias"], weak["ols_bias"], weak["ols_bias"], "naive")},
             xlabel="first-stage F (log scale)", ylabel="estimate of beta minus beta",
             title="Weak instrument: spread of beta-hat against first-stage F", logx=True, zero=True),
-    }
+    } | _no_instrument_figures(m)
+
+
+def _no_instrument_figures(m: dict) -> dict:
+    """``sensitivity`` (the contour of bias-adjusted estimates) and ``conley`` (the union of
+    intervals per assumed range of the direct effect); none for runs that predate them."""
+    from dclm import viz
+
+    figs = {}
+    sens, con = m.get("sensitivity"), m.get("conley")
+    if sens:
+        figs["sensitivity"] = viz.sensitivity_contour(
+            sens["grid"], sens["contour"],
+            {"popularity (known here only)": (sens["confounder_r2_dz"], sens["confounder_r2_yz"]),
+             f"robustness value {sens['rv']:.2f}": (sens["rv"], sens["rv"])},
+            title=f"Estimate of g ({sens['estimate']:.2f}) adjusted for a confounder of given strength")
+    if con:
+        ranges = list(con["bounds"])
+        figs["conley"] = viz.dot_whisker(
+            ["plain 2SLS (direct effect 0)" if g == "0" else f"direct effect in [0, {g}]" for g in ranges],
+            [con["bounds"][g]["estimate_at_0"] for g in ranges],
+            [[con["bounds"][g]["low"], con["bounds"][g]["high"]] for g in ranges], truth=con["beta"],
+            color_name=["naive" if g == "0" else "iv" for g in ranges],
+            xlabel=f"beta: the union of 95% 2SLS intervals (one draw; true direct effect {con['delta']:g})",
+            title="Plausibly exogenous bounds on beta, by the direct effects allowed",
+            truth_label=f"true beta ({con['beta']:g})", width=7.6)
+    return figs
 
 
 def _band(values, ses) -> tuple[list[float], list[float]]:
