@@ -191,3 +191,20 @@ def test_popularity_correlation_sentence_reports_each_reward(tiny_run):
             value = res[setting][method]["reward_popularity_corr"]
             assert -1 <= value <= 1
             assert f"{deconfound.METHOD_LABELS[method]} {value:+.2f}" in text
+
+
+def test_baselines_against_the_feature_reward_follow_the_paired_intervals(tiny_run):
+    from dclm.experiments.deconfound.baselines import feature_comparison
+    from dclm.stats import seed_interval
+
+    m = tiny_run["metrics"]
+    compared = feature_comparison(m)
+    for setting in SETTINGS:
+        for name in BASELINES:
+            low, high = seed_interval([a - b for a, b in zip(
+                m["results"][setting][name]["reward_sentiment_corr_per_replicate"],
+                m["results"][setting]["feature"]["reward_sentiment_corr_per_replicate"], strict=True)])
+            assert (name in compared[setting]["above"]) == (low > 0), (setting, name)
+            assert (name in compared[setting]["below"]) == (high < 0), (setting, name)
+    text = deconfound.claims(m)["baselines_vs_feature"].text
+    assert all(f"{setting}: " in text for setting in SETTINGS)

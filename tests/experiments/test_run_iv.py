@@ -147,6 +147,8 @@ def broken(metrics, data, case):
         metrics["card"]["iv_ci"] = [metrics["card"]["ols"] + 0.01, metrics["card"]["ols"] + 0.2]
     elif case == "card_iv_equals_ols_not_rejected":
         metrics["card"]["hausman_t"] = 2.5
+    elif case == "card_ar_excludes_zero":
+        metrics["card"]["ar_set"]["pieces"] = [[-0.01, 0.3]]
     elif case == "card_below_mop":
         metrics["card"]["effective_f"] = 30.0
     else:
@@ -161,7 +163,7 @@ def broken(metrics, data, case):
                                   "violation_selection", "selection_harmless_orthogonal", "ar_coverage_holds",
                                   "t_undercovers_weak", "card_reproduced", "card_iv_above_ols",
                                   "card_ols_inside_iv_interval", "card_iv_equals_ols_not_rejected",
-                                  "card_below_mop"])
+                                  "card_below_mop", "card_ar_excludes_zero"])
 def test_each_claim_fails_when_its_condition_is_broken(iv_result, case):
     assert iv.claims(iv_result.metrics, iv_result.data)[case].holds
     metrics, data = broken(iv_result.metrics, iv_result.data, case)

@@ -82,6 +82,8 @@ def baseline_claims(metrics: dict) -> dict[str, Claim]:
             out[f"sentiment_iv_over_{name}_proxy"] = greater(
                 policy["proxy"]["iv"]["sentiment_per_seed"], policy["proxy"][name]["sentiment_per_seed"],
                 "the IV policy", f"the {label} policy", "mean sentiment", paired=False, unit="RL seeds")
+    if "feature" in res.get(next(iter(res), ""), {}):
+        out["baselines_vs_feature"] = baselines_vs_feature(metrics)
     for setting in res:
         out[f"ranking_{setting}"] = ranking_claim(metrics, setting)
         out[f"popularity_corr_{setting}"] = popularity_corr_reading(metrics, setting)
@@ -90,6 +92,31 @@ def baseline_claims(metrics: dict) -> dict[str, Claim]:
     if metrics.get("map") and metrics["map"].get("by_method"):
         out["map_rewards_reading"] = map_rewards_reading(metrics["map"])
     return out
+
+
+def feature_comparison(metrics: dict) -> dict[str, dict[str, list[str]]]:
+    """Per setting, the baselines whose held-out correlation with s(T) is clearly ``above`` or
+    ``below`` the confounder-as-feature reward's (paired 95% interval over data draws)."""
+    out = {}
+    for setting, rows in metrics["results"].items():
+        out[setting] = {"above": [], "below": []}
+        for name in (b for b in BASELINES if b in rows):
+            low, high = seed_interval(np.subtract(_replicates(metrics, setting, name),
+                                                  _replicates(metrics, setting, "feature")))
+            if low > 0 or high < 0:
+                out[setting]["above" if low > 0 else "below"].append(name)
+    return out
+
+
+def baselines_vs_feature(metrics: dict) -> Claim:
+    """:func:`feature_comparison` as a sentence. A description (``holds`` is True)."""
+    def named(names: list[str], where: str) -> str:
+        return f"{where} it: {', '.join(METHOD_LABELS[n] for n in names)}" if names else f"none {where} it"
+
+    parts = [f"{setting}: {named(row['above'], 'above')}, {named(row['below'], 'below')}"
+             for setting, row in feature_comparison(metrics).items()]
+    return Claim(True, "against the confounder-as-feature reward (paired 95% intervals over data draws), "
+                 + "; ".join(parts))
 
 
 def popularity_corr_reading(metrics: dict, setting: str) -> Claim:

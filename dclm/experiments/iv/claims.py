@@ -99,6 +99,8 @@ def card_claims(card: dict) -> dict[str, Claim]:
 
     missed = [key for key, same in printed_matches(card, card["published"]).items() if not same]
     low, high = card["iv_ci"]
+    ar = card["ar_set"]
+    ar_excludes_zero = ar["kind"] == "interval" and all(lo > 0 for lo, _ in ar["pieces"])
     return {
         "card_reproduced": Claim(not missed, (
             f"2SLS {card['iv']:.3f} (SE {card['iv_se']:.3f}), OLS {card['ols']:.3f} (SE {card['ols_se']:.3f}), "
@@ -112,6 +114,10 @@ def card_claims(card: dict) -> dict[str, Claim]:
         "card_iv_equals_ols_not_rejected": Claim(abs(card["hausman_t"]) < 1.96, (
             f"Hausman's t for IV = OLS is {card['hausman_t']:.2f}, so at 5% these data "
             f"{'do not reject' if abs(card['hausman_t']) < 1.96 else 'reject'} that the two estimate the same number")),
+        "card_ar_excludes_zero": Claim(ar_excludes_zero, (
+            f"the set {card['ar_text']} "
+            + ("is an interval above zero, so even an instrument this weak says schooling raises wages"
+               if ar_excludes_zero else "does not exclude zero, so these data cannot sign the return"))),
         "card_below_mop": Claim(card["effective_f"] < MOP_CRITICAL_VALUE_K1, (
             f"the effective F of {card['effective_f']:.1f} is "
             f"{'below' if card['effective_f'] < MOP_CRITICAL_VALUE_K1 else 'above'} the "
