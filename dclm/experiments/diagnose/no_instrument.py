@@ -52,6 +52,7 @@ def sensitivity(cfg: Config) -> dict:
             "partial_r2": partial_r2(t, dof), "rv": rv,
             "rv_alpha": robustness_value(t, dof, alpha=cfg.alpha),
             "confounder_r2_dz": r2_dz, "confounder_r2_yz": r2_yz, "confounder_bias": at_truth.bias,
+            "confounder_adjusted": at_truth.estimate,
             "full_estimate": float(full[1]), "full_se": float(full_se[1]),
             "grid": grid.tolist(), "contour": contour}
 
@@ -129,7 +130,7 @@ def no_instrument_claims(metrics: dict) -> dict:
     if sens:
         survives = sens["confounder_bias"] < abs(sens["estimate"])
         out["sensitivity_survives_popularity"] = Claim(survives, (
-            f"a confounder as strong as popularity (partial R² {sens['confounder_r2_dz']:.2f} with s(T) and "
+            f"a confounder no stronger than popularity (partial R² {sens['confounder_r2_dz']:.2f} with s(T) and "
             f"{sens['confounder_r2_yz']:.2f} with the clicks) moves the estimate by at most "
             f"{sens['confounder_bias']:.2f}, {'less' if survives else 'no less'} than the estimate "
             f"{sens['estimate']:.2f} itself: it {'cannot' if survives else 'can'} explain the text's effect away"))
