@@ -13,7 +13,7 @@ far a violated exclusion restriction can move an IV estimate.
   ``[low, high]``, the 95% set for β is the union over that range of the 2SLS intervals of
   y − γZ on the endogenous regressor instrumented by Z.
 
-Introduced in chapter 6 ("No instrument? What you can still do").
+Introduced in chapter 6 ("No valid instrument? What you can still do").
 """
 
 from __future__ import annotations
@@ -94,9 +94,6 @@ class UnionInterval:
     high: float
     gammas: tuple[float, ...]
     estimates: tuple[float, ...]
-
-    def to_dict(self) -> dict:
-        return {"low": self.low, "high": self.high, "gammas": list(self.gammas), "estimates": list(self.estimates)}
 
 
 def plausibly_exogenous(y, endog, instrument, exog=None, gamma_low: float = 0.0, gamma_high: float = 0.0,

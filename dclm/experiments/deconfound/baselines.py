@@ -82,7 +82,7 @@ def baseline_claims(metrics: dict) -> dict[str, Claim]:
             out[f"sentiment_iv_over_{name}_proxy"] = greater(
                 policy["proxy"]["iv"]["sentiment_per_seed"], policy["proxy"][name]["sentiment_per_seed"],
                 "the IV policy", f"the {label} policy", "mean sentiment", paired=False, unit="RL seeds")
-    if "feature" in res.get(next(iter(res), ""), {}):
+    if res and all("feature" in rows for rows in res.values()):
         out["baselines_vs_feature"] = baselines_vs_feature(metrics)
     for setting in res:
         out[f"ranking_{setting}"] = ranking_claim(metrics, setting)

@@ -7,7 +7,6 @@ outcome directly (Conley, Hansen & Rossi 2012). The estimators are :mod:`dclm.ca
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from dclm.experiments.diagnose.config import Config
 
@@ -16,33 +15,27 @@ CONTOUR_MAX_R2 = 0.5
 CONTOUR_POINTS = 26
 
 
-def _ols(columns: list[np.ndarray], y: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
-    design = np.column_stack([np.ones(len(y)), *columns])
-    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
-    resid = y - design @ coef
-    dof = len(y) - design.shape[1]
-    se = np.sqrt(resid @ resid / dof * np.diag(np.linalg.inv(design.T @ design)))
-    return coef, se, dof, resid
-
-
 def sensitivity(cfg: Config) -> dict:
     """Popularity never logged: OLS of clicks y on the text's quality s(T) alone, in the entangled
     graph (g = 1). Its robustness values, the partial R² the real popularity has with s(T) and
     with y (which an analyst never sees; here it is known), the bias a confounder that strong
     implies, and the contour of bias-adjusted estimates over a grid of strengths."""
+    from dclm.causal.linear import ols
     from dclm.causal.sensitivity import bias_adjusted, partial_r2, robustness_value
     from dclm.causal.simulate import simulate_popularity
 
     frame = simulate_popularity(cfg.limits_n, np.random.default_rng((cfg.seed, 5)), "entangled",
                                 beta=cfg.limits_beta)
-    s, p, y = (frame[key].to_numpy() for key in ("quality", "true_confounder", "outcome"))
-    coef, se, dof, y_resid = _ols([s], y)
-    estimate, estimate_se = float(coef[1]), float(se[1])
+    short = ols(frame["outcome"], frame[["quality"]], cov_type="unadjusted")
+    full = ols(frame["outcome"], frame[["quality", "true_confounder"]], cov_type="unadjusted")
+    estimate, estimate_se = float(short.params["quality"]), float(short.std_errors["quality"])
+    dof = short.nobs - len(short.params)
     t = estimate / estimate_se
-    full, full_se, _, _ = _ols([s, p], y)
-    _, _, _, p_resid = _ols([s], p)
-    r2_dz = float(np.corrcoef(s, p)[0, 1] ** 2)
-    r2_yz = float(np.corrcoef(y_resid, p_resid)[0, 1] ** 2)
+    # Popularity's two partial R², from t-statistics (exact with classical errors): with s(T) it
+    # is their plain R² (p on s alone), with y it is given s(T) (p's t in the long regression).
+    r2_dz = partial_r2(float(ols(frame["true_confounder"], frame[["quality"]], cov_type="unadjusted")
+                             .tstats["quality"]), dof)
+    r2_yz = partial_r2(float(full.tstats["true_confounder"]), full.nobs - len(full.params))
     at_truth = bias_adjusted(estimate, estimate_se, dof, r2_dz, r2_yz)
     rv = robustness_value(t, dof)
     # Wide enough to show popularity's point and the robustness value with room around them.
@@ -53,7 +46,7 @@ def sensitivity(cfg: Config) -> dict:
             "rv_alpha": robustness_value(t, dof, alpha=cfg.alpha),
             "confounder_r2_dz": r2_dz, "confounder_r2_yz": r2_yz, "confounder_bias": at_truth.bias,
             "confounder_adjusted": at_truth.estimate,
-            "full_estimate": float(full[1]), "full_se": float(full_se[1]),
+            "full_estimate": float(full.params["quality"]), "full_se": float(full.std_errors["quality"]),
             "grid": grid.tolist(), "contour": contour}
 
 
@@ -80,7 +73,6 @@ def conley(cfg: Config) -> dict:
     for row in bounds.values():
         covered = row.pop("covered")
         row["coverage"] = float(np.mean(covered))
-        row["coverage_se"] = float(np.sqrt(row["coverage"] * (1 - row["coverage"]) / len(covered)))
     return {"delta": cfg.conley_delta, "beta": cfg.limits_beta, "reps": cfg.limits_reps,
             "ranges": list(cfg.conley_ranges), "bounds": bounds}
 
@@ -93,7 +85,7 @@ def negative_control(cfg: Config) -> dict:
     interval excludes 0. A text "effect" on y_nc flags that the naive estimate of g mixes in
     popularity's path."""
     from dclm.causal.iv import fit_2sls
-    from dclm.causal.linear import Estimate
+    from dclm.causal.linear import ols
     from dclm.causal.simulate import simulate_popularity
 
     rng = np.random.default_rng((cfg.seed, 7))
@@ -102,14 +94,12 @@ def negative_control(cfg: Config) -> dict:
         rows = {"naive": [], "deconfounded": []}
         for _ in range(cfg.limits_reps):
             frame = simulate_popularity(cfg.limits_n, rng, setting, beta=cfg.limits_beta)
-            s, p, z = (frame[key].to_numpy() for key in ("quality", "confounder", "instrument"))
-            y_nc = cfg.limits_beta * frame["true_confounder"].to_numpy() + rng.standard_normal(len(s))
-            coef, se, _, _ = _ols([s], y_nc)
-            rows["naive"].append(Estimate(float(coef[1]), float(se[1])))
+            y_nc = cfg.limits_beta * frame["true_confounder"] + rng.standard_normal(len(frame))
+            rows["naive"].append(ols(y_nc, frame[["quality"]], cov_type="unadjusted").estimate("quality"))
             # The subtraction y_nc − β̂·p and the slope on s(T) in one 2SLS (p instrumented by Z,
             # s(T) its own instrument), so the interval counts the error in β̂ too.
-            fit = fit_2sls(y_nc, pd.DataFrame({"p": p}), pd.DataFrame({"z": z}), pd.DataFrame({"s": s}))
-            rows["deconfounded"].append(Estimate(float(fit.params["s"]), float(fit.std_errors["s"])))
+            fit = fit_2sls(y_nc, frame[["confounder"]], frame[["instrument"]], frame[["quality"]])
+            rows["deconfounded"].append(fit.estimate("quality"))
         out[setting] = {name: {"slope": draws[0].value, "low": draws[0].ci95[0], "high": draws[0].ci95[1],
                                "flag_rate": float(np.mean([not lo <= 0 <= hi for lo, hi in (d.ci95 for d in draws)]))}
                         for name, draws in rows.items()}
